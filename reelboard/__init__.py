@@ -1,0 +1,1 @@
+"""reelboard: the front door (settings and the `reelboard` command)."""

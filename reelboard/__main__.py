@@ -1,0 +1,3 @@
+from reelboard.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Database room: typed models, sessions, queries and Alembic migrations."""
