@@ -1,0 +1,180 @@
+"""The plain data a board is computed from, and the pure rules that choose it.
+
+Everything here is immutable. Times must be aware (UTC or any zone; they are compared as
+instants). Ids are the database's ids; the scoring package never looks anything up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+__all__ = [
+    "BoardInputs",
+    "Conflict",
+    "EntryInput",
+    "FollowerCount",
+    "IndicatorInput",
+    "InputError",
+    "JudgeScoreInput",
+    "SnapshotInput",
+    "SnapshotSelection",
+    "entry_cutoff",
+    "select_snapshots",
+]
+
+ACTIVE = "active"
+UNAVAILABLE = "unavailable"
+DISQUALIFIED = "disqualified"
+ENTRY_STATUSES = (ACTIVE, UNAVAILABLE, DISQUALIFIED)
+
+
+class InputError(ValueError):
+    """Board inputs that contradict each other or the rubric; the message names the row."""
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """One contest entry (one post on one platform)."""
+
+    entry_id: int
+    platform: str
+    tier: str
+    province: str
+    library: str
+    posted_at: datetime | None
+    status: str = ACTIVE  # active | unavailable | disqualified
+    status_reason: str | None = None
+    url: str = ""
+    pillar: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotInput:
+    """Engagement counts of an entry at one collection time; None = not given by the platform."""
+
+    snapshot_id: int
+    entry_id: int
+    collected_at: datetime
+    views: int | None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    reach: int | None = None
+    source: str = "api"
+
+    def count(self, name: str) -> int | None:
+        value: int | None = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True)
+class FollowerCount:
+    """Followers of the entry's account at posting time (the snapshot closest to it)."""
+
+    entry_id: int
+    followers: int | None
+    collected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JudgeScoreInput:
+    """One effective judge score (after corrections) of one rubric item of one entry."""
+
+    entry_id: int
+    judge_id: int
+    item: str
+    score: float
+    score_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A judge declared a conflict of interest on an entry: all their scores on it are excluded."""
+
+    entry_id: int
+    judge_id: int
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    """The committee's latest value of one indicator for one entry (None = explicitly unknown)."""
+
+    entry_id: int
+    indicator: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class BoardInputs:
+    """Everything a board is computed from, as of one time.
+
+    ``snapshots`` holds at most one snapshot per entry: the one chosen by :func:`select_snapshots`
+    (the latest collected at or before the entry's cutoff). ``series`` holds the entry's snapshots
+    up to that cutoff (or the most recent of them) for the integrity checks; it may be empty.
+    """
+
+    challenge: str
+    opens_at: datetime
+    closes_at: datetime
+    entries: tuple[EntryInput, ...]
+    snapshots: tuple[SnapshotInput, ...] = ()
+    followers: tuple[FollowerCount, ...] = ()
+    judge_scores: tuple[JudgeScoreInput, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    indicators: tuple[IndicatorInput, ...] = ()
+    series: tuple[SnapshotInput, ...] = field(default=())
+
+
+def entry_cutoff(
+    posted_at: datetime, window_days: int | None, closes_at: datetime, as_of: datetime
+) -> datetime:
+    """The time an entry's audience counts are read at: min(posted + window, close, as_of)."""
+    cut = min(closes_at, as_of)
+    if window_days is not None:
+        cut = min(cut, posted_at + timedelta(days=window_days))
+    return cut
+
+
+@dataclass(frozen=True)
+class SnapshotSelection:
+    chosen: tuple[SnapshotInput, ...]
+    series: tuple[SnapshotInput, ...]
+
+
+def select_snapshots(
+    entries: Iterable[EntryInput],
+    snapshots: Iterable[SnapshotInput],
+    window_days: int | None,
+    closes_at: datetime,
+    as_of: datetime,
+    *,
+    series_limit: int | None = None,
+) -> SnapshotSelection:
+    """Choose each entry's snapshot: the latest collected at or before its cutoff.
+
+    At the same ``collected_at`` a manual snapshot wins over an API one (source order, as the
+    store's unique key (entry, collected_at, source) sorts), then the higher ``snapshot_id``.
+    The series keeps every snapshot at or before the cutoff (the latest ``series_limit`` of them
+    when given). Entries not posted, posted after ``as_of`` or without a snapshot before their
+    cutoff get none. The store's SQL implements the same rule; this is its reference.
+    """
+    cutoffs: dict[int, datetime] = {}
+    for e in entries:
+        if e.posted_at is not None and e.posted_at <= as_of:
+            cutoffs[e.entry_id] = entry_cutoff(e.posted_at, window_days, closes_at, as_of)
+    per_entry: dict[int, list[SnapshotInput]] = {}
+    for s in snapshots:
+        cut = cutoffs.get(s.entry_id)
+        if cut is not None and s.collected_at <= cut:
+            per_entry.setdefault(s.entry_id, []).append(s)
+    chosen: list[SnapshotInput] = []
+    series: list[SnapshotInput] = []
+    for eid in sorted(per_entry):
+        rows = sorted(per_entry[eid], key=lambda s: (s.collected_at, s.source, s.snapshot_id))
+        chosen.append(rows[-1])
+        series.extend(rows if series_limit is None else rows[max(0, len(rows) - series_limit) :])
+    return SnapshotSelection(chosen=tuple(chosen), series=tuple(series))
