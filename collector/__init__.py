@@ -1,0 +1,1 @@
+"""Collector room: everything that speaks to a platform API over HTTP."""
