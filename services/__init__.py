@@ -1,0 +1,1 @@
+"""Application services: the use-cases that combine store, collector and scoring."""
