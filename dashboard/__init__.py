@@ -1,0 +1,1 @@
+"""The reelboard dashboard: a Streamlit multipage app (``reelboard dashboard`` starts it)."""
