@@ -1,0 +1,173 @@
+"""Snapshot selection, input validation, eligibility notes and the inputs hash."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from scoring import (
+    DEFAULT_RUBRIC_TOML,
+    BoardInputs,
+    EntryInput,
+    FollowerCount,
+    IndicatorInput,
+    InputError,
+    JudgeScoreInput,
+    SnapshotInput,
+    compute_board,
+    entry_cutoff,
+    load_rubric,
+    select_snapshots,
+)
+from scoring.hashing import inputs_sha256
+from tests.scoring.scoring_helpers import CLOSES, OPENS, at, weights
+
+RUBRIC = load_rubric(DEFAULT_RUBRIC_TOML)
+
+
+def e(eid: int, posted: datetime | None, status: str = "active") -> EntryInput:
+    return EntryInput(eid, "instagram", "desa_kelurahan", "Bali", f"P{eid}", posted, status)
+
+
+def s(sid: int, eid: int, when: datetime, views: int | None = 100) -> SnapshotInput:
+    return SnapshotInput(sid, eid, when, views, 10, 1)
+
+
+def test_cutoff_is_the_earliest_of_window_close_and_as_of() -> None:
+    posted = at(5)
+    assert entry_cutoff(posted, 14, CLOSES, CLOSES + timedelta(days=9)) == at(19)
+    assert entry_cutoff(at(25), 14, CLOSES, CLOSES + timedelta(days=9)) == CLOSES
+    assert entry_cutoff(posted, 14, CLOSES, at(10)) == at(10)
+    assert entry_cutoff(posted, None, CLOSES, CLOSES) == CLOSES
+
+
+def test_select_takes_the_latest_snapshot_at_or_before_the_cutoff() -> None:
+    entries = [e(1, at(5)), e(2, at(25)), e(3, None), e(4, at(12))]
+    snaps = [
+        s(1, 1, at(18)),
+        s(2, 1, at(19)),  # exactly posted + 14 days: chosen
+        s(3, 1, at(19) + timedelta(seconds=1)),  # a second late: not chosen
+        s(4, 2, at(30)),
+        s(5, 2, at(31)),  # entry 2 is cut at the close (posted + 14 is later)
+        s(6, 2, at(31) + timedelta(hours=1)),
+        s(7, 3, at(10)),  # not posted: nothing
+        s(9, 4, at(20)),
+        s(8, 4, at(20)),  # same time: the higher id wins
+    ]
+    sel = select_snapshots(entries, snaps, 14, CLOSES, CLOSES + timedelta(days=5))
+    assert {c.entry_id: c.snapshot_id for c in sel.chosen} == {1: 2, 2: 5, 4: 9}
+    assert sorted(x.snapshot_id for x in sel.series) == [1, 2, 4, 5, 8, 9]
+    limited = select_snapshots(entries, snaps, 14, CLOSES, CLOSES, series_limit=1)
+    assert sorted(x.snapshot_id for x in limited.series) == [2, 5, 9]
+    nothing = select_snapshots(entries, snaps, 14, CLOSES, CLOSES, series_limit=0)
+    assert nothing.series == ()
+    # As of an earlier time, only what was collected by then.
+    early = select_snapshots(entries, snaps, 14, CLOSES, at(18, 12))
+    assert {c.entry_id: c.snapshot_id for c in early.chosen} == {1: 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda i: replace(i, entries=(*i.entries, i.entries[0])), "listed twice"),
+        (lambda i: replace(i, entries=(replace(i.entries[0], status="gone"),)), "unknown status"),
+        (
+            lambda i: replace(i, entries=(replace(i.entries[0], posted_at=datetime(2025, 8, 3)),)),
+            "naive datetime",
+        ),
+        (lambda i: replace(i, snapshots=(s(7, 99, at(10)),)), "unknown entry 99"),
+        (lambda i: replace(i, snapshots=(s(7, 1, at(20)),)), "after the entry's cutoff"),
+        (lambda i: replace(i, snapshots=(s(7, 1, CLOSES + timedelta(days=2)),)), "after as_of"),
+        (lambda i: replace(i, snapshots=(s(7, 1, at(10)), s(8, 1, at(11)))), "more than one"),
+        (lambda i: replace(i, snapshots=(s(7, 1, at(10), views=-5),)), "negative views"),
+        (lambda i: replace(i, series=(s(7, 1, at(25)),)), "after the entry's cutoff"),
+        (
+            lambda i: replace(i, followers=(FollowerCount(1, 5), FollowerCount(1, 6))),
+            "more than one follower count",
+        ),
+        (lambda i: replace(i, judge_scores=(JudgeScoreInput(5, 1, "craft", 5),)), "unknown entry"),
+        (lambda i: replace(i, indicators=(IndicatorInput(1, "captions", 3),)), "outside its"),
+        (
+            lambda i: replace(
+                i, indicators=(IndicatorInput(1, "captions", 1), IndicatorInput(1, "captions", 0))
+            ),
+            "two values",
+        ),
+    ],
+)
+def test_contradictory_inputs_are_refused_with_a_reason(change, message: str) -> None:
+    base = BoardInputs("u", OPENS, CLOSES, (e(1, at(5)),))
+    with pytest.raises(InputError, match=message):
+        compute_board(change(base), RUBRIC, CLOSES + timedelta(days=1))
+
+
+def test_eligibility_and_notes() -> None:
+    entries = (
+        e(1, OPENS - timedelta(days=1)),  # posted before the challenge opened: noted
+        e(2, at(25)),  # less than 14 days before the close: short window
+        e(3, CLOSES + timedelta(hours=1)),  # after the close: not competing
+        e(4, None),  # never posted
+        e(5, at(10), "unavailable"),
+        e(6, at(10), "disqualified"),
+    )
+    inp = BoardInputs("u", OPENS, CLOSES, entries)
+    board = compute_board(inp, RUBRIC, CLOSES + timedelta(days=2))
+    reasons = {r.entry_id: r.unranked_reason for r in board.rows}
+    assert reasons[3] == "posted_after_close"
+    assert reasons[4] == "not_posted"
+    assert reasons[6] == "disqualified"
+    codes = {r.entry_id: [n.code for n in r.notes] for r in board.rows}
+    assert "posted_before_open" in codes[1]
+    assert "short_window" in codes[2]
+    assert "entry_unavailable" in codes[5]
+    assert board.final and board.warnings == ()
+    live = compute_board(inp, RUBRIC, at(15))
+    assert not live.final
+    assert [w.code for w in live.warnings] == ["provisional"]
+    codes = {r.entry_id: [n.code for n in r.notes] for r in live.rows}
+    assert "window_not_reached" in codes[5]
+    assert live.row(2).unranked_reason == "not_posted"  # posted after as_of
+
+
+def test_inputs_hash_is_stable_and_sensitive() -> None:
+    entries = (e(1, at(5)), e(2, at(6)))
+    snaps = (s(1, 1, at(10)), s(2, 2, at(11)))
+    inp = BoardInputs(
+        "u",
+        OPENS,
+        CLOSES,
+        entries,
+        snapshots=snaps,
+        judge_scores=(JudgeScoreInput(1, 7, "craft", 6), JudgeScoreInput(2, 7, "craft", 8)),
+    )
+    h = inputs_sha256(inp, DEFAULT_RUBRIC_TOML, CLOSES)
+    assert len(h) == 64
+    flipped = replace(
+        inp,
+        entries=entries[::-1],
+        snapshots=snaps[::-1],
+        judge_scores=inp.judge_scores[::-1],
+    )
+    assert inputs_sha256(flipped, DEFAULT_RUBRIC_TOML, CLOSES) == h
+    # numpy integers are the same numbers
+    np_snap = replace(snaps[0], views=np.int64(100))  # type: ignore[arg-type]
+    assert (
+        inputs_sha256(replace(inp, snapshots=(np_snap, snaps[1])), DEFAULT_RUBRIC_TOML, CLOSES) == h
+    )
+    changed = [
+        replace(inp, snapshots=(replace(snaps[0], views=101), snaps[1])),
+        replace(inp, snapshots=(replace(snaps[0], likes=None), snaps[1])),
+        replace(inp, entries=(replace(entries[0], status="disqualified"), entries[1])),
+        replace(inp, judge_scores=(JudgeScoreInput(1, 7, "craft", 6.5), inp.judge_scores[1])),
+        replace(inp, closes_at=CLOSES + timedelta(microseconds=1)),
+    ]
+    for other in changed:
+        assert inputs_sha256(other, DEFAULT_RUBRIC_TOML, CLOSES) != h
+    assert inputs_sha256(inp, DEFAULT_RUBRIC_TOML + "\n", CLOSES) != h
+    assert inputs_sha256(inp, DEFAULT_RUBRIC_TOML, CLOSES + timedelta(seconds=1)) != h
+    board = compute_board(inp, load_rubric(weights("1", "0", "0")), CLOSES)
+    assert board.inputs_sha256 == inputs_sha256(inp, board_text := weights("1", "0", "0"), CLOSES)
+    assert board.rubric_sha256 == load_rubric(board_text).sha256
