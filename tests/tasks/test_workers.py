@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import time
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -131,6 +132,15 @@ def test_collect_command_runs_on_the_workers_and_prints_the_inline_summary(
         cli = Cli(CliRunner())
         distributed = cli("collect", "on-workers", "--timeout", "120")
         assert distributed.exit_code == 0, distributed.output
+        # A round's stamp is whole seconds, and a second round with the same stamp is (rightly)
+        # a no-op; the inline round must start in a later second to be a new round.
+        [first_stamp] = cluster.stamps()
+        wait_for(
+            "the next second",
+            lambda: datetime.now(UTC).replace(microsecond=0) > first_stamp,
+            5,
+            every=0.05,
+        )
         # The same round inline (a new stamp): the same table, batch for batch.
         inline = cli("collect", "on-workers", "--inline")
         assert inline.exit_code == 0, inline.output
