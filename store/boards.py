@@ -478,9 +478,12 @@ def effective_judge_scores(
             JudgeScore.conflict,
             newest,
         )
+        .join(Entry, Entry.id == JudgeScore.entry_id)
         .where(
             JudgeScore.challenge_id == challenge_id,
             JudgeScore.created_at <= _time("as_of", as_of),
+            # Only entries on the board at ``as_of`` (a row's clock may run ahead of its entry's).
+            Entry.created_at <= _time("as_of", as_of),
             ~superseded,
         )
         .subquery()
@@ -510,9 +513,11 @@ def effective_indicators(
     )
     ranked = (
         select(IndicatorValue.entry_id, IndicatorValue.indicator, IndicatorValue.value, newest)
+        .join(Entry, Entry.id == IndicatorValue.entry_id)
         .where(
             IndicatorValue.challenge_id == challenge_id,
             IndicatorValue.created_at <= _time("as_of", as_of),
+            Entry.created_at <= _time("as_of", as_of),
         )
         .subquery()
     )

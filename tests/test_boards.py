@@ -464,6 +464,37 @@ def test_entries_registered_after_as_of_are_not_on_the_board(app: App) -> None:
     assert contest.entries["C"] in {r.entry_id for r in late.rows}
 
 
+def test_scores_dated_before_their_entry_do_not_break_an_earlier_board(app: App) -> None:
+    """A score or indicator row stamped before its entry's registration (clocks differ, rows
+    imported later) belongs to an entry not yet on the board: it is left out, not an error."""
+    contest = load_handworked(app)
+    c = contest.entries["C"]
+    with app.transaction() as s:
+        s.execute(update(Entry).where(Entry.id == c).values(created_at=day(20)))
+        scored = s.execute(
+            update(JudgeScore).where(JudgeScore.entry_id == c).values(created_at=day(10))
+        ).rowcount
+        s.add(
+            IndicatorValue(
+                challenge_id=contest.challenge_id,
+                entry_id=c,
+                indicator="call_to_action",
+                value=5.0,
+                created_at=day(10),
+                set_by="test",
+            )
+        )
+    assert scored > 0
+    with app.transaction() as s:
+        challenge = challenge_of(s, contest)
+        early = boards.build_board(s, challenge, day(19)).board
+        late = boards.build_board(s, challenge, day(21)).board
+    assert c not in {r.entry_id for r in early.rows}
+    row = late.row(c)
+    creativity = row.criterion("creativity").creativity
+    assert creativity is not None and creativity.corrected is not None
+
+
 def test_score_files_are_all_or_nothing(app: App, tmp_path: Path) -> None:
     contest = load_handworked(app)
     a, b = contest.entries["A"], contest.entries["B"]
