@@ -208,7 +208,7 @@ def collection_health(
             select(SocialAccount, Library.name)
             .join(Library, Library.id == SocialAccount.library_id)
             .where(SocialAccount.id.in_(ids))
-        ).tuples():
+        ):
             acc = accounts[(Platform(sa.platform), sa.id, None)]
             acc.handle = sa.handle
             acc.library = lib_name

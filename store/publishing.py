@@ -215,7 +215,7 @@ def post_history(
         .order_by(Entry.posted_at, snap.collected_at.desc(), snap.id.desc())
     )
     seen: dict[tuple[str, str], tuple[str, str, datetime, MetricSnapshot]] = {}
-    for platform, post_id, posted_at, s in session.execute(stmt).tuples():
+    for platform, post_id, posted_at, s in session.execute(stmt):
         key = (str(platform), post_id)
         assert posted_at is not None
         current = seen.get(key)

@@ -125,7 +125,7 @@ def entries_with_latest_metrics(
         .where(Entry.challenge_id == challenge_id)
         .order_by(Library.name, Entry.platform, Entry.id)
     )
-    return [(e, lib, s) for e, lib, s in session.execute(stmt).tuples()]
+    return [(e, lib, s) for e, lib, s in session.execute(stmt)]
 
 
 def snapshot_keys(
