@@ -1,12 +1,29 @@
-"""``python -m bench``: run every benchmark and print its figures."""
+"""``python -m bench``: run every benchmark and print its figures.
+
+python -m bench                  # all of them (collection, workers, board, dashboard)
+python -m bench board --sizes 10000 --backends postgresql
+python -m bench --entries 1000   # options without a name go to the collection benchmark
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
-from bench import bench_collect, bench_workers
+from bench import bench_board, bench_collect, bench_dashboard, bench_workers
 
-BENCHMARKS = {"collect": bench_collect.main, "workers": bench_workers.main}
+
+def _board(argv: list[str]) -> int:
+    bench_board.main(argv)
+    return 0
+
+
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
+    "collect": bench_collect.main,
+    "workers": bench_workers.main,
+    "board": _board,
+    "dashboard": bench_dashboard.main,
+}
 
 
 def main() -> int:
