@@ -34,7 +34,6 @@ from collector.base import (
     AccountsBatch,
     AccountStats,
     Credential,
-    ListedPost,
     MetricsBatch,
     PostList,
     PostMetrics,
@@ -50,17 +49,21 @@ from collector.errors import (
     Outcome,
     Reason,
 )
-from collector.graph import GraphApi, SubReply, chunked, next_cursor
+from collector.graph import GraphApi, ListingFields, SubReply, chunked, list_cursor_pages
 from collector.http import HttpConfig, Meter, log_malformed
 from collector.instagram import refused_metric
 from collector.parse import BadValue, count, identifier, mapping, sequence, text, timestamp
 from collector.ratelimit import RateGate, utcnow
 from collector.redact import get_logger
-from collector.results import AccountBook, PostBook, halt_of, post_failure
+from collector.results import AccountBook, PostBook, post_failure
 from store.enums import Platform
 
 if TYPE_CHECKING:
     from reelboard.settings import Settings
+
+REEL_LISTING = ListingFields(
+    permalink="permalink_url", posted_at="created_time", title="description"
+)
 
 log = get_logger(__name__)
 
@@ -299,48 +302,24 @@ class FacebookAdapter:
         return book.finish(meter)
 
     def list_posts(self, credential: Credential, account: AccountRef, limit: int = 50) -> PostList:
-        meter = Meter()
-        out: list[ListedPost] = []
-        after: str | None = None
         page_id = account.user_id or credential.user_id
-        while len(out) < limit:
+
+        def fetch(after: str | None, meter: Meter) -> Mapping[str, Any]:
             params = {
                 "fields": "id,description,created_time,permalink_url",
                 "limit": str(min(limit, self.list_page_size)),
             }
             if after:
                 params["after"] = after
-            try:
-                page = self.graph.get(
-                    credential,
-                    f"{page_id}/video_reels",
-                    params,
-                    endpoint="graph.video_reels",
-                    meter=meter,
-                )
-                items = sequence(page.get("data"), "data")
-            except CollectorError as exc:
-                return PostList(posts=out, calls=meter.calls, halt=halt_of(exc), complete=False)
-            except BadValue as exc:
-                log_malformed("graph.video_reels", str(exc), None)
-                return PostList(posts=out, calls=meter.calls, complete=False)
-            for item in items:
-                if isinstance(item, Mapping) and len(out) < limit:
-                    try:
-                        out.append(
-                            ListedPost(
-                                media_id=identifier(item),
-                                permalink=text(item, "permalink_url"),
-                                posted_at=timestamp(item.get("created_time")),
-                                title=text(item, "description"),
-                            )
-                        )
-                    except BadValue as exc:
-                        log_malformed("graph.video_reels", str(exc), item)
-            after = next_cursor(page.get("paging"))
-            if after is None:
-                break
-        return PostList(posts=out, calls=meter.calls, complete=after is None)
+            return self.graph.get(
+                credential,
+                f"{page_id}/video_reels",
+                params,
+                endpoint="graph.video_reels",
+                meter=meter,
+            )
+
+        return list_cursor_pages(fetch, REEL_LISTING, "graph.video_reels", limit)
 
 
 def _values(body: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from collector.base import Credential
+from collector.base import Credential, ListedPost, PostList
 from collector.errors import (
     ApiError,
     CollectorError,
@@ -37,8 +37,10 @@ from collector.errors import (
     Unavailable,
 )
 from collector.http import ApiClient, HttpConfig, Meter, Reply, log_malformed, retry_after
+from collector.parse import BadValue, identifier, sequence, text, timestamp
 from collector.ratelimit import RateGate, utcnow
 from collector.redact import get_logger
+from collector.results import halt_of
 
 log = get_logger(__name__)
 
@@ -397,3 +399,55 @@ __all__ = [
     "chunked",
     "next_cursor",
 ]
+
+
+@dataclass(frozen=True)
+class ListingFields:
+    """Which fields of a Graph media item hold a listed post's link, time and caption."""
+
+    permalink: str
+    posted_at: str
+    title: str
+
+
+def list_cursor_pages(
+    fetch: Callable[[str | None, Meter], Mapping[str, Any]],
+    fields: ListingFields,
+    endpoint: str,
+    limit: int,
+) -> PostList:
+    """Up to ``limit`` posts from a cursor-paginated Graph listing.
+
+    ``fetch(after, meter)`` returns one page (``{"data": [...], "paging": {...}}``) given the
+    ``after`` cursor (None for the first page). A failed call ends the listing with what was
+    read so far and the reason; a malformed page or item is logged and skipped.
+    """
+    meter = Meter()
+    out: list[ListedPost] = []
+    after: str | None = None
+    while len(out) < limit:
+        try:
+            page = fetch(after, meter)
+            items = sequence(page.get("data"), "data")
+        except CollectorError as exc:
+            return PostList(posts=out, calls=meter.calls, halt=halt_of(exc), complete=False)
+        except BadValue as exc:
+            log_malformed(endpoint, str(exc), None)
+            return PostList(posts=out, calls=meter.calls, complete=False)
+        for item in items:
+            if isinstance(item, Mapping) and len(out) < limit:
+                try:
+                    out.append(
+                        ListedPost(
+                            media_id=identifier(item),
+                            permalink=text(item, fields.permalink),
+                            posted_at=timestamp(item.get(fields.posted_at)),
+                            title=text(item, fields.title),
+                        )
+                    )
+                except BadValue as exc:
+                    log_malformed(endpoint, str(exc), item)
+        after = next_cursor(page.get("paging"))
+        if after is None:
+            break
+    return PostList(posts=out, calls=meter.calls, complete=after is None)

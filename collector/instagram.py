@@ -46,7 +46,6 @@ from collector.base import (
     AccountStats,
     Credential,
     CredentialKind,
-    ListedPost,
     MetricsBatch,
     PostList,
     PostMetrics,
@@ -62,7 +61,15 @@ from collector.errors import (
     Reason,
     Unavailable,
 )
-from collector.graph import NOT_DISCOVERABLE_SUBCODE, GraphApi, SubReply, chunked, next_cursor
+from collector.graph import (
+    NOT_DISCOVERABLE_SUBCODE,
+    GraphApi,
+    ListingFields,
+    SubReply,
+    chunked,
+    list_cursor_pages,
+    next_cursor,
+)
 from collector.http import HttpConfig, Meter, log_malformed
 from collector.parse import BadValue, count, identifier, mapping, sequence, text, timestamp
 from collector.ratelimit import RateGate, utcnow
@@ -72,6 +79,8 @@ from store.enums import Platform
 
 if TYPE_CHECKING:
     from reelboard.settings import Settings
+
+MEDIA_LISTING = ListingFields(permalink="permalink", posted_at="timestamp", title="caption")
 
 log = get_logger(__name__)
 
@@ -632,59 +641,30 @@ class InstagramAdapter:
 
     # ---- listing -----------------------------------------------------------------------------
     def list_posts(self, credential: Credential, account: AccountRef, limit: int = 50) -> PostList:
-        meter = Meter()
-        out: list[ListedPost] = []
-        after: str | None = None
-        while len(out) < limit:
-            try:
-                if credential.kind is CredentialKind.APP:
-                    handle = str(account.handle or "").lstrip("@")
-                    body = self.graph.get(
-                        credential,
-                        str(credential.user_id),
-                        {"fields": self._discovery_fields(handle, after)},
-                        endpoint="graph.business_discovery",
-                        meter=meter,
-                    )
-                    bd = mapping(body.get("business_discovery"), "business_discovery")
-                    page = mapping(bd.get("media", {"data": []}), "media")
-                else:
-                    params = {
-                        "fields": LIST_FIELDS,
-                        "limit": str(min(self.resolve_page_size, limit)),
-                    }
-                    if after:
-                        params["after"] = after
-                    page = self.graph.get(
-                        credential,
-                        f"{credential.user_id}/media",
-                        params,
-                        endpoint="graph.user_media",
-                        meter=meter,
-                    )
-                items = sequence(page.get("data"), "data")
-            except CollectorError as exc:
-                return PostList(posts=out, calls=meter.calls, halt=halt_of(exc), complete=False)
-            except BadValue as exc:
-                log_malformed("graph.user_media", str(exc), None)
-                return PostList(posts=out, calls=meter.calls, complete=False)
-            for item in items:
-                if isinstance(item, Mapping) and len(out) < limit:
-                    try:
-                        out.append(
-                            ListedPost(
-                                media_id=identifier(item),
-                                permalink=text(item, "permalink"),
-                                posted_at=timestamp(item.get("timestamp")),
-                                title=text(item, "caption"),
-                            )
-                        )
-                    except BadValue as exc:
-                        log_malformed("graph.user_media", str(exc), item)
-            after = next_cursor(page.get("paging"))
-            if after is None:
-                break
-        return PostList(posts=out, calls=meter.calls, complete=after is None)
+        def fetch(after: str | None, meter: Meter) -> Mapping[str, Any]:
+            if credential.kind is CredentialKind.APP:
+                handle = str(account.handle or "").lstrip("@")
+                body = self.graph.get(
+                    credential,
+                    str(credential.user_id),
+                    {"fields": self._discovery_fields(handle, after)},
+                    endpoint="graph.business_discovery",
+                    meter=meter,
+                )
+                bd = mapping(body.get("business_discovery"), "business_discovery")
+                return mapping(bd.get("media", {"data": []}), "media")
+            params = {"fields": LIST_FIELDS, "limit": str(min(self.resolve_page_size, limit))}
+            if after:
+                params["after"] = after
+            return self.graph.get(
+                credential,
+                f"{credential.user_id}/media",
+                params,
+                endpoint="graph.user_media",
+                meter=meter,
+            )
+
+        return list_cursor_pages(fetch, MEDIA_LISTING, "graph.user_media", limit)
 
 
 def _insight_values(body: Any) -> dict[str, int]:

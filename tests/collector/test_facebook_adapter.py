@@ -104,3 +104,24 @@ def test_page_followers_and_reels_listing(world, server, facebook):
     assert stats.media_count is None
     listed = facebook.list_posts(cred(page), ref(page))
     assert [p.media_id for p in listed.posts] == [p.media_id for p in reels]
+
+
+def test_list_posts_follows_cursors_and_stops_at_the_limit(world, server, facebook):
+    page = world.add_account("facebook")
+    reels = [world.add_post(page, kind="reel", age_hours=h) for h in range(1, 8)]
+    facebook.list_page_size = 3  # an instance attribute: three pages of 3, 3 and 1 reels
+    listed = facebook.list_posts(cred(page), ref(page))
+    assert [p.media_id for p in listed.posts] == [p.media_id for p in reels]
+    assert listed.complete and listed.calls == 3 and listed.halt is None
+    assert all(p.permalink and p.posted_at for p in listed.posts)
+    first_five = facebook.list_posts(cred(page), ref(page), limit=5)
+    assert [p.media_id for p in first_five.posts] == [p.media_id for p in reels[:5]]
+    assert not first_five.complete and first_five.calls == 2
+
+
+def test_list_posts_with_an_expired_token_stops_with_the_reason(world, server, facebook):
+    page = world.add_account("facebook", token_state="expired")
+    world.add_post(page, kind="reel")
+    listed = facebook.list_posts(cred(page), ref(page))
+    assert listed.posts == [] and not listed.complete
+    assert listed.halt is not None and listed.halt.reason is Reason.TOKEN_EXPIRED
