@@ -305,16 +305,12 @@ class FacebookAdapter:
         page_id = account.user_id or credential.user_id
 
         def fetch(after: str | None, meter: Meter) -> Mapping[str, Any]:
-            params = {
-                "fields": "id,description,created_time,permalink_url",
-                "limit": str(min(limit, self.list_page_size)),
-            }
-            if after:
-                params["after"] = after
-            return self.graph.get(
+            return self.graph.get_page(
                 credential,
                 f"{page_id}/video_reels",
-                params,
+                fields="id,description,created_time,permalink_url",
+                limit=min(limit, self.list_page_size),
+                after=after,
                 endpoint="graph.video_reels",
                 meter=meter,
             )

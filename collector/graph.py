@@ -233,6 +233,23 @@ class GraphApi:
             raise MalformedResponse(f"{endpoint} answered something other than a JSON object")
         return payload
 
+    def get_page(
+        self,
+        cred: Credential,
+        path: str,
+        *,
+        fields: str,
+        limit: int,
+        after: str | None,
+        endpoint: str,
+        meter: Meter,
+    ) -> Mapping[str, Any]:
+        """One page of an edge's list (``fields``, ``limit``, and ``after`` past the first)."""
+        params = {"fields": fields, "limit": str(limit)}
+        if after:
+            params["after"] = after
+        return self.get(cred, path, params, endpoint=endpoint, meter=meter)
+
     def batch(
         self,
         cred: Credential,

@@ -498,12 +498,15 @@ class InstagramAdapter:
         after: str | None = None
         missing = set(wanted)
         for _ in range(self.max_resolve_pages):
-            params = {"fields": LIST_FIELDS, "limit": str(self.resolve_page_size)}
-            if after:
-                params["after"] = after
             try:
-                page = self.graph.get(
-                    cred, f"{cred.user_id}/media", params, endpoint="graph.user_media", meter=meter
+                page = self.graph.get_page(
+                    cred,
+                    f"{cred.user_id}/media",
+                    fields=LIST_FIELDS,
+                    limit=self.resolve_page_size,
+                    after=after,
+                    endpoint="graph.user_media",
+                    meter=meter,
                 )
                 data = sequence(page.get("data"), "data")
             except CollectorError as exc:
@@ -653,13 +656,12 @@ class InstagramAdapter:
                 )
                 bd = mapping(body.get("business_discovery"), "business_discovery")
                 return mapping(bd.get("media", {"data": []}), "media")
-            params = {"fields": LIST_FIELDS, "limit": str(min(self.resolve_page_size, limit))}
-            if after:
-                params["after"] = after
-            return self.graph.get(
+            return self.graph.get_page(
                 credential,
                 f"{credential.user_id}/media",
-                params,
+                fields=LIST_FIELDS,
+                limit=min(self.resolve_page_size, limit),
+                after=after,
                 endpoint="graph.user_media",
                 meter=meter,
             )
