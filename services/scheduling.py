@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.cadence import Cadence, Window, due_stamp
 from services.errors import BadInput
-from store import due, queries
+from services.registry import require_challenge
+from store import due
 from store.enums import ChallengeStatus
 from store.models import Challenge
 
@@ -39,20 +40,13 @@ class DueRound:
         return f"{self.slug}@{self.collected_at.strftime('%Y%m%dT%H%M%SZ')}"
 
 
-def challenge_or_error(session: Session, slug: str) -> Challenge:
-    challenge = queries.challenge_by_slug(session, slug)
-    if challenge is None:
-        raise BadInput(f"no challenge {slug!r}")
-    return challenge
-
-
 def get_cadence(session: Session, slug: str) -> Cadence:
-    return Cadence.from_json(challenge_or_error(session, slug).cadence)
+    return Cadence.from_json(require_challenge(session, slug).cadence)
 
 
 def set_cadence(session: Session, slug: str, cadence: Cadence | None) -> Cadence:
     """Store a challenge's cadence (None: back to the default)."""
-    challenge = challenge_or_error(session, slug)
+    challenge = require_challenge(session, slug)
     policy = cadence or Cadence()
     challenge.cadence = {} if cadence is None else policy.to_json()
     audit.record(
@@ -104,4 +98,4 @@ def due_rounds(session: Session, now: datetime) -> list[DueRound]:
     return out
 
 
-__all__ = ["DueRound", "challenge_or_error", "due_rounds", "get_cadence", "set_cadence"]
+__all__ = ["DueRound", "due_rounds", "get_cadence", "set_cadence"]

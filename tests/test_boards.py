@@ -471,9 +471,8 @@ def test_scores_dated_before_their_entry_do_not_break_an_earlier_board(app: App)
     c = contest.entries["C"]
     with app.transaction() as s:
         s.execute(update(Entry).where(Entry.id == c).values(created_at=day(20)))
-        scored = s.execute(
-            update(JudgeScore).where(JudgeScore.entry_id == c).values(created_at=day(10))
-        ).rowcount
+        s.execute(update(JudgeScore).where(JudgeScore.entry_id == c).values(created_at=day(10)))
+        scored = len(s.scalars(select(JudgeScore.id).where(JudgeScore.entry_id == c)).all())
         s.add(
             IndicatorValue(
                 challenge_id=contest.challenge_id,

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from reelboard.cli.common import Format, console, err_console, get_app
 from reelboard.settings import Settings
-from services import scheduling
+from services import registry, scheduling
 from services.cadence import Cadence
 from services.errors import BadInput
 from services.timeparse import show_local
@@ -247,7 +247,7 @@ def cadence(
             )
         else:
             policy = scheduling.get_cadence(session, slug)
-        challenge = scheduling.challenge_or_error(session, slug)
+        challenge = registry.require_challenge(session, slug)
         tz = challenge.timezone
         closes = show_local(challenge.closes_at, tz)
     console.print(f"Cadence of {slug}: {policy.describe()}")
