@@ -36,6 +36,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from scoring.audience import AudienceResult, PlatformModel, score_audience
+from scoring.gcpause import paused_gc
 from scoring.hashing import inputs_sha256
 from scoring.indicators import IndicatorsResult, score_indicators
 from scoring.inputs import (
@@ -417,6 +418,13 @@ def compute_board(
     ``min(posted + window, close, as_of)`` is an :class:`InputError`, as is any other
     contradiction in the inputs. Set ``sensitivity=False`` to skip the weight-sensitivity check.
     """
+    with paused_gc():
+        return _compute_board(inputs, rubric, as_of, sensitivity)
+
+
+def _compute_board(
+    inputs: BoardInputs, rubric: Rubric, as_of: datetime, sensitivity: bool
+) -> Board:
     entries = _validate(inputs, as_of)
     ordered = [entries[k] for k in sorted(entries)]
     window = rubric.window_days
