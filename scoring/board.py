@@ -77,7 +77,7 @@ STALE_SNAPSHOT = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A remark on an entry or the board: a stable code (for translation) and a detail."""
 
@@ -85,7 +85,7 @@ class Note:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionResult:
     """One criterion of one entry: normalised score, weight used, and how it was obtained."""
 
@@ -101,7 +101,7 @@ class CriterionResult:
     indicators: IndicatorsResult | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoardRow:
     entry_id: int
     library: str
@@ -126,7 +126,7 @@ class BoardRow:
         return next(c for c in self.criteria if c.key == key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PodiumChange:
     entry_id: int
     library: str
@@ -134,7 +134,7 @@ class PodiumChange:
     rank: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SensitivityScenario:
     """Places when one criterion's weight moves by ``delta`` (the others scaled to sum to 1)."""
 
