@@ -233,7 +233,8 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
                 f"entry {e.entry_id}: unknown status {e.status!r} "
                 f"(use one of {', '.join(ENTRY_STATUSES)})"
             )
-        _aware(e.posted_at, f"entry {e.entry_id} posted_at")
+        if e.posted_at is not None and e.posted_at.tzinfo is None:
+            _aware(e.posted_at, f"entry {e.entry_id} posted_at")
         entries[e.entry_id] = e
     for what, rows in (("snapshot", inputs.snapshots), ("series snapshot", inputs.series)):
         for s in rows:
@@ -250,10 +251,13 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
             if s.views is not None and s.views < 0:
                 raise InputError(f"{what} {s.snapshot_id}: negative views ({s.views})")
     for s in inputs.snapshots:
-        for name in ("likes", "comments", "shares", "saves", "reach"):
-            v = s.count(name)
-            if v is not None and v < 0:
-                raise InputError(f"snapshot {s.snapshot_id}: negative {name} ({v})")
+        counts = (s.likes, s.comments, s.shares, s.saves, s.reach)
+        if any(v is not None and v < 0 for v in counts):
+            for name, v in zip(
+                ("likes", "comments", "shares", "saves", "reach"), counts, strict=True
+            ):
+                if v is not None and v < 0:
+                    raise InputError(f"snapshot {s.snapshot_id}: negative {name} ({v})")
     seen: set[int] = set()
     for s in inputs.snapshots:
         if s.entry_id in seen:
@@ -261,7 +265,8 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         seen.add(s.entry_id)
     seen = set()
     for f in inputs.followers:
-        _aware(f.collected_at, f"followers of entry {f.entry_id}")
+        if f.collected_at is not None and f.collected_at.tzinfo is None:
+            _aware(f.collected_at, f"followers of entry {f.entry_id}")
         if f.entry_id not in entries:
             raise InputError(f"followers: unknown entry {f.entry_id}")
         if f.entry_id in seen:
@@ -269,9 +274,10 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         if f.followers is not None and f.followers < 0:
             raise InputError(f"entry {f.entry_id}: negative follower count")
         seen.add(f.entry_id)
-    for js in inputs.judge_scores:
-        if js.entry_id not in entries:
-            raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")
+    if not {js.entry_id for js in inputs.judge_scores} <= entries.keys():
+        for js in inputs.judge_scores:
+            if js.entry_id not in entries:
+                raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")
     for c in inputs.conflicts:
         if c.entry_id not in entries:
             raise InputError(f"conflict of judge {c.judge_id}: unknown entry {c.entry_id}")

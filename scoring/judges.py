@@ -207,7 +207,7 @@ def score_creativity(
     exclude_incomplete = crit.incomplete_scorecard == "exclude"
     for key in sorted(cards):
         card = cards[key]
-        items = tuple((k, card[k]) for k in all_items if k in card)
+        items = tuple([(k, card[k]) for k in all_items if k in card])
         values = items if every_item_counts else tuple((k, x) for k, x in items if k in int_w)
         complete = len(values) == len(order)
         if not values or (not complete and exclude_incomplete):

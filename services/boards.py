@@ -219,13 +219,14 @@ def build_board(
 ) -> BoardView:
     """The board of ``challenge`` as of ``as_of`` (default: now)."""
     when = _now(as_of or now)
-    version, rubric, inputs, timezones = load_inputs(
-        session, challenge, when, integrity=integrity, series_days=series_days
-    )
-    try:
-        board = compute_board(inputs, rubric, when, sensitivity=sensitivity)
-    except InputError as exc:
-        raise BoardFailure(f"the stored data cannot make a board: {exc}") from None
+    with paused_gc():  # one pause for both steps: the collector catches up once, at the end
+        version, rubric, inputs, timezones = load_inputs(
+            session, challenge, when, integrity=integrity, series_days=series_days
+        )
+        try:
+            board = compute_board(inputs, rubric, when, sensitivity=sensitivity)
+        except InputError as exc:
+            raise BoardFailure(f"the stored data cannot make a board: {exc}") from None
     return BoardView(challenge, version, rubric, inputs, board, timezones)
 
 
