@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from scoring import compute_board, load_rubric, select_snapshots
@@ -471,9 +471,11 @@ def test_scores_dated_before_their_entry_do_not_break_an_earlier_board(app: App)
     c = contest.entries["C"]
     with app.transaction() as s:
         s.execute(update(Entry).where(Entry.id == c).values(created_at=day(20)))
-        scored = s.execute(
+        moved = s.execute(
             update(JudgeScore).where(JudgeScore.entry_id == c).values(created_at=day(10))
-        ).rowcount
+        )
+        assert isinstance(moved, CursorResult)
+        scored = moved.rowcount
         s.add(
             IndicatorValue(
                 challenge_id=contest.challenge_id,
