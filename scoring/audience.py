@@ -48,7 +48,7 @@ SAMPLE_SEED = 20_251_123
 MIN_SHRINKAGE_ENTRIES = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AudienceResult:
     entry_id: int
     platform: str
@@ -68,7 +68,7 @@ class AudienceResult:
     missing_reason: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlatformModel:
     """What was fitted for one platform's cohort (shown with the board)."""
 

@@ -36,6 +36,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from scoring.audience import AudienceResult, PlatformModel, score_audience
+from scoring.gcpause import paused_gc
 from scoring.hashing import inputs_sha256
 from scoring.indicators import IndicatorsResult, score_indicators
 from scoring.inputs import (
@@ -76,7 +77,7 @@ STALE_SNAPSHOT = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A remark on an entry or the board: a stable code (for translation) and a detail."""
 
@@ -84,7 +85,7 @@ class Note:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionResult:
     """One criterion of one entry: normalised score, weight used, and how it was obtained."""
 
@@ -100,7 +101,7 @@ class CriterionResult:
     indicators: IndicatorsResult | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoardRow:
     entry_id: int
     library: str
@@ -125,7 +126,7 @@ class BoardRow:
         return next(c for c in self.criteria if c.key == key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PodiumChange:
     entry_id: int
     library: str
@@ -133,7 +134,7 @@ class PodiumChange:
     rank: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SensitivityScenario:
     """Places when one criterion's weight moves by ``delta`` (the others scaled to sum to 1)."""
 
@@ -232,7 +233,8 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
                 f"entry {e.entry_id}: unknown status {e.status!r} "
                 f"(use one of {', '.join(ENTRY_STATUSES)})"
             )
-        _aware(e.posted_at, f"entry {e.entry_id} posted_at")
+        if e.posted_at is not None and e.posted_at.tzinfo is None:
+            _aware(e.posted_at, f"entry {e.entry_id} posted_at")
         entries[e.entry_id] = e
     for what, rows in (("snapshot", inputs.snapshots), ("series snapshot", inputs.series)):
         for s in rows:
@@ -249,10 +251,13 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
             if s.views is not None and s.views < 0:
                 raise InputError(f"{what} {s.snapshot_id}: negative views ({s.views})")
     for s in inputs.snapshots:
-        for name in ("likes", "comments", "shares", "saves", "reach"):
-            v = s.count(name)
-            if v is not None and v < 0:
-                raise InputError(f"snapshot {s.snapshot_id}: negative {name} ({v})")
+        counts = (s.likes, s.comments, s.shares, s.saves, s.reach)
+        if any(v is not None and v < 0 for v in counts):
+            for name, v in zip(
+                ("likes", "comments", "shares", "saves", "reach"), counts, strict=True
+            ):
+                if v is not None and v < 0:
+                    raise InputError(f"snapshot {s.snapshot_id}: negative {name} ({v})")
     seen: set[int] = set()
     for s in inputs.snapshots:
         if s.entry_id in seen:
@@ -260,7 +265,8 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         seen.add(s.entry_id)
     seen = set()
     for f in inputs.followers:
-        _aware(f.collected_at, f"followers of entry {f.entry_id}")
+        if f.collected_at is not None and f.collected_at.tzinfo is None:
+            _aware(f.collected_at, f"followers of entry {f.entry_id}")
         if f.entry_id not in entries:
             raise InputError(f"followers: unknown entry {f.entry_id}")
         if f.entry_id in seen:
@@ -268,9 +274,10 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         if f.followers is not None and f.followers < 0:
             raise InputError(f"entry {f.entry_id}: negative follower count")
         seen.add(f.entry_id)
-    for js in inputs.judge_scores:
-        if js.entry_id not in entries:
-            raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")
+    if not {js.entry_id for js in inputs.judge_scores} <= entries.keys():
+        for js in inputs.judge_scores:
+            if js.entry_id not in entries:
+                raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")
     for c in inputs.conflicts:
         if c.entry_id not in entries:
             raise InputError(f"conflict of judge {c.judge_id}: unknown entry {c.entry_id}")
@@ -417,6 +424,13 @@ def compute_board(
     ``min(posted + window, close, as_of)`` is an :class:`InputError`, as is any other
     contradiction in the inputs. Set ``sensitivity=False`` to skip the weight-sensitivity check.
     """
+    with paused_gc():
+        return _compute_board(inputs, rubric, as_of, sensitivity)
+
+
+def _compute_board(
+    inputs: BoardInputs, rubric: Rubric, as_of: datetime, sensitivity: bool
+) -> Board:
     entries = _validate(inputs, as_of)
     ordered = [entries[k] for k in sorted(entries)]
     window = rubric.window_days

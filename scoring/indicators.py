@@ -19,7 +19,7 @@ from scoring.rubric import IndicatorsCriterion
 __all__ = ["IndicatorItemResult", "IndicatorsResult", "score_indicators"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorItemResult:
     key: str
     value: float | None
@@ -28,7 +28,7 @@ class IndicatorItemResult:
     rule_applied: str | None  # "zero" or "exclude" when the value was missing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorsResult:
     entry_id: int
     items: tuple[IndicatorItemResult, ...]

@@ -34,7 +34,7 @@ class InputError(ValueError):
     """Board inputs that contradict each other or the rubric; the message names the row."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryInput:
     """One contest entry (one post on one platform)."""
 
@@ -51,7 +51,7 @@ class EntryInput:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SnapshotInput:
     """Engagement counts of an entry at one collection time; None = not given by the platform."""
 
@@ -71,7 +71,7 @@ class SnapshotInput:
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FollowerCount:
     """Followers of the entry's account at posting time (the snapshot closest to it)."""
 
@@ -80,7 +80,7 @@ class FollowerCount:
     collected_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JudgeScoreInput:
     """One effective judge score (after corrections) of one rubric item of one entry."""
 
@@ -91,7 +91,7 @@ class JudgeScoreInput:
     score_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     """A judge declared a conflict of interest on an entry: all their scores on it are excluded."""
 
@@ -99,7 +99,7 @@ class Conflict:
     judge_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorInput:
     """The committee's latest value of one indicator for one entry (None = explicitly unknown)."""
 
@@ -108,7 +108,7 @@ class IndicatorInput:
     value: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoardInputs:
     """Everything a board is computed from, as of one time.
 
@@ -139,7 +139,7 @@ def entry_cutoff(
     return cut
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SnapshotSelection:
     chosen: tuple[SnapshotInput, ...]
     series: tuple[SnapshotInput, ...]

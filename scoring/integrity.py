@@ -36,7 +36,7 @@ from scoring.rubric import IntegrityRules
 __all__ = ["IntegrityFlag", "ratio_flags", "series_flags", "spread_flags"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntegrityFlag:
     entry_id: int
     signal: str

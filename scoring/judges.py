@@ -42,7 +42,7 @@ CONSTANT_SD = 1e-9
 __all__ = ["CreativityResult", "JudgeStat", "JudgingSummary", "Scorecard", "score_creativity"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     """One judge's scores of one entry: raw items, raw mean, and the corrected value."""
 
@@ -55,7 +55,7 @@ class Scorecard:
     trimmed: bool = False  # True when the trimmed mean dropped this scorecard
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreativityResult:
     entry_id: int
     scorecards: tuple[Scorecard, ...]
@@ -67,7 +67,7 @@ class CreativityResult:
     spread: float | None  # max - min of the corrected scorecards used
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JudgeStat:
     judge_id: int
     scorecards: int
@@ -78,7 +78,7 @@ class JudgeStat:
     group: int | None  # linked group of judges in the offset model
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JudgingSummary:
     correction: str
     judges: tuple[JudgeStat, ...]
@@ -207,7 +207,7 @@ def score_creativity(
     exclude_incomplete = crit.incomplete_scorecard == "exclude"
     for key in sorted(cards):
         card = cards[key]
-        items = tuple((k, card[k]) for k in all_items if k in card)
+        items = tuple([(k, card[k]) for k in all_items if k in card])
         values = items if every_item_counts else tuple((k, x) for k, x in items if k in int_w)
         complete = len(values) == len(order)
         if not values or (not complete and exclude_incomplete):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from collector.urls import PostUrlError, ShortLink, parse_post_url
 from scoring.board import Board, BoardRow, compute_board
+from scoring.gcpause import paused_gc
 from scoring.inputs import (
     BoardInputs,
     Conflict,
@@ -112,6 +113,17 @@ def load_inputs(
     ``integrity=False`` skips the snapshot series (no view-increment checks, much less data);
     ``series_days`` keeps only the last days of each entry's series.
     """
+    with paused_gc():
+        return _load_inputs(session, challenge, as_of, integrity, series_days)
+
+
+def _load_inputs(
+    session: Session,
+    challenge: Challenge,
+    as_of: datetime,
+    integrity: bool,
+    series_days: int | None,
+) -> tuple[RubricVersion, Rubric, BoardInputs, dict[int, str]]:
     version, rubric = rubric_in_force(session, challenge, as_of)
     window = rubric.window_days
     entries: list[EntryInput] = []
@@ -207,13 +219,14 @@ def build_board(
 ) -> BoardView:
     """The board of ``challenge`` as of ``as_of`` (default: now)."""
     when = _now(as_of or now)
-    version, rubric, inputs, timezones = load_inputs(
-        session, challenge, when, integrity=integrity, series_days=series_days
-    )
-    try:
-        board = compute_board(inputs, rubric, when, sensitivity=sensitivity)
-    except InputError as exc:
-        raise BoardFailure(f"the stored data cannot make a board: {exc}") from None
+    with paused_gc():  # one pause for both steps: the collector catches up once, at the end
+        version, rubric, inputs, timezones = load_inputs(
+            session, challenge, when, integrity=integrity, series_days=series_days
+        )
+        try:
+            board = compute_board(inputs, rubric, when, sensitivity=sensitivity)
+        except InputError as exc:
+            raise BoardFailure(f"the stored data cannot make a board: {exc}") from None
     return BoardView(challenge, version, rubric, inputs, board, timezones)
 
 
