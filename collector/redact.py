@@ -30,8 +30,10 @@ _JSON_SECRET = re.compile(
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-goog-api-key", "cookie"})
 
 
-# A cheap first look: most strings (captions, ids, counts) have none of these and are left alone.
-_MAYBE_SECRET = re.compile(r"(?i)=|%3D|bearer|oauth|token|authorization|secret")
+# A cheap first look: most strings (captions, ids, counts, ordinary links with query strings)
+# have none of these and are left alone. It must match wherever one of the patterns above can:
+# every secret parameter name ends in "token", holds "secret", or is "key"/"code" before "=".
+_MAYBE_SECRET = re.compile(r"(?i)token|secret|authorization|bearer|oauth|(?:key|code)(?:=|%3D)")
 
 
 def redact(text: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from collector.errors import Outcome
 from collector.http import Reply, retry_after
 from collector.ratelimit import MemoryRateGate
-from collector.redact import MASK, redact, redact_headers, scrub
+from collector.redact import _SECRET_PARAM, MASK, redact, redact_headers, scrub
 from tests.collector.collector_helpers import cred, post_ref
 
 
@@ -24,6 +27,36 @@ def test_redact_masks_tokens_keys_and_bearer_headers():
         assert secret not in out
     assert "fields=id" in out and "limit=5" in out and "monkey=1" in out
     assert out.count(MASK) == 5
+
+
+SECRET_NAMES = [
+    "access_token",
+    "api_key",
+    "key",
+    "client_secret",
+    "refresh_token",
+    "appsecret_proof",
+    "input_token",
+    "fb_exchange_token",
+    "code",
+]
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+@pytest.mark.parametrize("sep", ["=", "%3D", "%3d"])
+def test_every_secret_parameter_is_masked_alone(name: str, sep: str) -> None:
+    # The cheap first look must not let any secret parameter through, even as the only one.
+    for text in (f"https://x.example/cb?{name}{sep}S3CR3T", f"{name.upper()}{sep}S3CR3T"):
+        assert "S3CR3T" not in redact(text)
+        assert "S3CR3T" not in repr(scrub({"next": text}))
+
+
+def test_links_without_secrets_are_kept_as_they_are() -> None:
+    payload = {"share_url": "https://www.tiktok.com/@perpus/video/1?is_from_webapp=1&lang=id"}
+    assert scrub(payload) is payload
+    # the list above is every name the redaction pattern knows
+    names = re.search(r"\(([a-z_|]+)\)", _SECRET_PARAM.pattern)
+    assert names is not None and names.group(1).split("|") == SECRET_NAMES
 
 
 def test_redact_headers_and_scrub_payloads():
