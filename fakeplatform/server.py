@@ -25,15 +25,19 @@ the publishing side makes public is adopted into the read world
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from socketserver import ThreadingMixIn
 from types import TracebackType
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import IO, Any, cast
+from wsgiref.headers import Headers
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
@@ -51,17 +55,113 @@ _GRAPH_VERSION = re.compile(r"v\d+\.\d+")
 
 
 class _Server(ThreadingMixIn, WSGIServer):
-    """The standard library's WSGI server, one thread per request (it keeps request headers
-    with underscores, which Meta's resumable upload uses)."""
+    """The standard library's WSGI server, one thread per connection (it keeps request headers
+    with underscores, which Meta's resumable upload uses).
+
+    Connections are kept alive between requests (HTTP/1.1), as the real APIs do, so a client's
+    connection pool is exercised as in production. Stopping the server closes the open ones.
+    """
 
     daemon_threads = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        self.closing = threading.Event()
+        self.accepted = 0  # connections accepted so far
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+            self.accepted += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection (a blocked keep-alive read wakes up and its thread ends)."""
+        self.closing.set()
+        with self.connections_lock:
+            open_now = list(self.connections)
+        for conn in open_now:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _KeepAliveHandler(ServerHandler):
+    """wsgiref's handler, answering with a framed body so that the connection can stay open."""
+
+    request_handler: _QuietHandler
+    headers: Headers
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()  # sets Content-Length when the body is one piece
+        if "Content-Length" not in self.headers:
+            self.request_handler.close_connection = True  # an unframed body ends the connection
+        if self.request_handler.close_connection:
+            self.headers["Connection"] = "close"
+
 
 class _QuietHandler(WSGIRequestHandler):
-    """No per-request log lines (they would print query strings, and slow benchmarks)."""
+    """A keep-alive request loop; no per-request log lines (they would print query strings,
+    and slow benchmarks)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle kept-alive connection is closed after this many seconds
+    # The status line, headers and body go out in separate writes; without TCP_NODELAY a
+    # kept-alive connection waits on the client's delayed ACK (about 40 ms) for each answer.
+    disable_nagle_algorithm = True
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self._serve_one()
+        while not self.close_connection:
+            self._serve_one()
+
+    def _serve_one(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:  # timed out, or closed by stop()
+            self.close_connection = True
+            return
+        if not self.raw_requestline or self.server.closing.is_set():
+            self.close_connection = True  # the client left, or the server is stopping
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            self.close_connection = True
+            return
+        if not self.parse_request():  # an error answer was sent
+            self.close_connection = True
+            return
+        # Read the whole body first, so that an answer which ignores it leaves nothing on the
+        # connection for the next request. A chunked body is passed through as it comes, and
+        # the connection closes after it.
+        stdin: Any = self.rfile
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+        else:
+            stdin = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        handler = _KeepAliveHandler(
+            stdin, cast("IO[bytes]", self.wfile), self.get_stderr(), self.get_environ(), True
+        )
+        if self.request_version == "HTTP/1.1":
+            handler.http_version = "1.1"
+        handler.request_handler = self
+        app = self.server.get_app()
+        assert app is not None
+        handler.run(app)
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
 
 
 class FakePlatformApp:
@@ -198,7 +298,7 @@ class ServerHandle:
     def __init__(
         self,
         world: World,
-        server: WSGIServer,
+        server: _Server,
         thread: threading.Thread,
         publish: PublishWorld | None = None,
     ) -> None:
@@ -208,6 +308,11 @@ class ServerHandle:
         self._thread = thread
         self.host = str(server.server_address[0])
         self.port = int(server.server_address[1])
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections the server has accepted (kept-alive ones count once)."""
+        return self._server.accepted
 
     @property
     def url(self) -> str:
@@ -254,6 +359,7 @@ class ServerHandle:
     def stop(self) -> None:
         self.world.stopping.set()  # wake requests sleeping on latency or timeouts
         self._server.shutdown()
+        self._server.close_connections()
         self._server.server_close()
         self._thread.join(timeout=5)
 

@@ -401,3 +401,22 @@ def test_published_reels_become_readable_and_collectable():
         )
         assert res.metrics.views > 0
         assert world.calls.count(api="publish") >= 3
+
+
+def test_connections_are_kept_alive_and_closed_when_the_server_stops(world):
+    handle = start(world)
+    try:
+        with requests.Session() as http:
+            for _ in range(5):
+                reply = http.get(f"{handle.url}/_admin/clock", timeout=5)
+                assert reply.status_code == 200 and reply.headers.get("Connection") != "close"
+            # a POST whose body the answer does not need leaves nothing behind on the connection
+            posted = http.post(f"{handle.url}/_admin/clock", json={"advance_hours": 1}, timeout=5)
+            assert posted.status_code == 200
+            assert http.get(f"{handle.url}/_admin/clock", timeout=5).status_code == 200
+            assert handle.connections_accepted == 1
+            handle.stop()
+            with pytest.raises(requests.ConnectionError):
+                http.get(f"{handle.url}/_admin/clock", timeout=5)
+    finally:
+        handle.stop()
