@@ -254,6 +254,7 @@ def score_audience(
         w_res = exact(crit.resonance_weight)
         wden = math.lcm(w_reach.denominator, w_res.denominator)
         ir, is_ = int(w_reach * wden), int(w_res * wden)
+        use_reach, use_res = w_reach > 0, w_res > 0  # compared once, not per entry
         scored = 0
         for e in cohort:
             eid = e.entry_id
@@ -265,8 +266,8 @@ def score_audience(
                 if snap is not None and posted is not None
                 else None
             )
-            pr = p_reach.get(eid) if w_reach > 0 else None
-            ps = p_res.get(eid) if w_res > 0 else None
+            pr = p_reach.get(eid) if use_reach else None
+            ps = p_res.get(eid) if use_res else None
             score: Fraction | None = None
             reason = missing.get(eid)
             if reason is None:

@@ -197,27 +197,37 @@ def score_creativity(
     exact_w = {k: Fraction(repr(w)) for k, w in weights.items()}
     common = math.lcm(*(w.denominator for w in exact_w.values())) if exact_w else 1
     int_w = {k: int(w * common) for k, w in exact_w.items()}
-    means: dict[tuple[tuple[str, float], ...], float] = {}
     all_items = [i.key for i in crit.items]
 
-    # Raw scorecard values, in a canonical order (entry id, judge id).
+    # Raw scorecard values, in a canonical order (entry id, judge id). Scorecards with the same
+    # scores share one items tuple and one mean (there are far fewer distinct ones than cards).
     usable: list[tuple[int, int, float, bool, tuple[tuple[str, float], ...]]] = []
     incomplete_excluded: dict[int, list[int]] = {}
     every_item_counts = len(order) == len(all_items)
     exclude_incomplete = crit.incomplete_scorecard == "exclude"
+    shapes: dict[tuple[float | None, ...], tuple[tuple[tuple[str, float], ...], bool, float | None]]
+    shapes = {}
+    means: dict[tuple[tuple[str, float], ...], float] = {}
     for key in sorted(cards):
         card = cards[key]
-        items = tuple([(k, card[k]) for k in all_items if k in card])
-        values = items if every_item_counts else tuple((k, x) for k, x in items if k in int_w)
-        complete = len(values) == len(order)
-        if not values or (not complete and exclude_incomplete):
+        shape = tuple(map(card.get, all_items))
+        # A zero is not shared: 0.0 and -0.0 are equal keys but print differently.
+        shaped = None if 0.0 in shape else shapes.get(shape)
+        if shaped is None:
+            items = tuple([(k, x) for k, x in zip(all_items, shape, strict=True) if x is not None])
+            values = items if every_item_counts else tuple((k, x) for k, x in items if k in int_w)
+            complete = len(values) == len(order)
+            raw = None
+            if values and (complete or not exclude_incomplete):
+                raw = means.get(values)
+                if raw is None:
+                    raw = means[values] = _weighted_mean(values, int_w)
+            shaped = shapes[shape] = (items, complete, raw)
+        items, complete, raw = shaped
+        if raw is None:
             incomplete_excluded.setdefault(key[0], []).append(key[1])
             continue
-        eid, jid = key
-        raw = means.get(values)
-        if raw is None:
-            raw = means[values] = _weighted_mean(values, int_w)
-        usable.append((eid, jid, raw, complete, items))
+        usable.append((key[0], key[1], raw, complete, items))
 
     judge_ids = sorted({u[1] for u in usable})
     per_judge: dict[int, list[float]] = {j: [] for j in judge_ids}
@@ -236,7 +246,7 @@ def score_creativity(
     offsets: dict[int, float] = {j: 0.0 for j in judge_ids}
     group_of: dict[int, int | None] = {j: None for j in judge_ids}
     n_groups = 0
-    corrected_value: dict[tuple[int, int], float] = {}
+    corrected_value: list[float] = []  # in the order of ``usable``
     if crit.correction == "offset":
         cal = [j for j in judge_ids if calibrated[j]]
         if cal:
@@ -254,39 +264,33 @@ def score_creativity(
             for j, p in jpos.items():
                 offsets[j] = float(b[p])
                 group_of[j] = int(groups[p])
-        for u in usable:
-            corrected_value[(u[0], u[1])] = u[2] - offsets[u[1]]
+        corrected_value = [u[2] - offsets[u[1]] for u in usable]
     elif crit.correction == "zscore":
         mu = overall_mean if overall_mean is not None else 0.0
         sd = overall_sd if overall_sd is not None else 0.0
         for u in usable:
             j = u[1]
             if not calibrated[j]:
-                corrected_value[(u[0], j)] = u[2]
+                corrected_value.append(u[2])
             elif stats_sd[j] > CONSTANT_SD:
-                corrected_value[(u[0], j)] = mu + sd * (u[2] - stats_mean[j]) / stats_sd[j]
+                corrected_value.append(mu + sd * (u[2] - stats_mean[j]) / stats_sd[j])
             else:
-                corrected_value[(u[0], j)] = mu + (u[2] - stats_mean[j])
+                corrected_value.append(mu + (u[2] - stats_mean[j]))
         diffs: dict[int, list[float]] = {j: [] for j in judge_ids}
-        for u in usable:
-            diffs[u[1]].append(u[2] - corrected_value[(u[0], u[1])])
+        for u, c in zip(usable, corrected_value, strict=True):
+            diffs[u[1]].append(u[2] - c)
         offsets = {j: _mean(v) for j, v in diffs.items()}
     else:
-        for u in usable:
-            corrected_value[(u[0], u[1])] = u[2]
+        corrected_value = [u[2] for u in usable]
 
     by_entry: dict[int, list[Scorecard]] = {}
-    for eid, jid, raw, complete, items in usable:
-        by_entry.setdefault(eid, []).append(
-            Scorecard(
-                judge_id=jid,
-                items=items,
-                raw=raw,
-                corrected=corrected_value[(eid, jid)],
-                calibrated=calibrated[jid],
-                complete=complete,
-            )
-        )
+    for (eid, jid, raw, complete, items), corr in zip(usable, corrected_value, strict=True):
+        card_e = Scorecard(jid, items, raw, corr, calibrated[jid], complete)
+        got_e = by_entry.get(eid)
+        if got_e is None:
+            by_entry[eid] = [card_e]
+        else:
+            got_e.append(card_e)
 
     results: dict[int, CreativityResult] = {}
     spreads: list[float] = []
