@@ -9,7 +9,8 @@ reelboard. The public entry points:
 * :func:`scoring.reach.reach_report` (the libraries' own reach report)
 """
 
-from scoring.board import SEGMENTS, Board, BoardRow, CriterionResult, Note, compute_board
+from typing import TYPE_CHECKING, Any
+
 from scoring.inputs import (
     BoardInputs,
     Conflict,
@@ -23,6 +24,24 @@ from scoring.inputs import (
     select_snapshots,
 )
 from scoring.rubric import DEFAULT_RUBRIC_TOML, Rubric, RubricError, load_rubric
+
+if TYPE_CHECKING:
+    from scoring.board import SEGMENTS, Board, BoardRow, CriterionResult, Note, compute_board
+
+# The board module brings numpy and scipy (tens of MB). Processes that only validate rubrics or
+# read inputs (a collection worker, the command line) do not pay for it until they use it.
+_FROM_BOARD = frozenset(
+    {"SEGMENTS", "Board", "BoardRow", "CriterionResult", "Note", "compute_board"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_BOARD:
+        from scoring import board
+
+        return getattr(board, name)
+    raise AttributeError(f"module 'scoring' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_RUBRIC_TOML",
