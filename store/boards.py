@@ -27,6 +27,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -484,7 +485,7 @@ def effective_judge_scores(
             select(*columns)
             .join(Entry, Entry.id == JudgeScore.entry_id)
             .where(*where)
-            .distinct(*group)
+            .ext(distinct_on(*group))
             .order_by(*group, *newest_first),
         )
     # Newest first within each (entry, judge, criterion): one sort instead of a probe per row.
