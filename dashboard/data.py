@@ -54,9 +54,8 @@ PUBLIC_FIELDS = (
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
 def public_board(database_url: str, challenge_id: int, as_of_key: str) -> dict[str, Any]:
     with ui.transaction() as session:
-        board = boardview.public_board(session, challenge_id, _as_of(as_of_key))
+        board = boardview.public_board(session, challenge_id, _as_of(as_of_key), PUBLIC_FIELDS)
         board["labels"] = boardview.criterion_labels(session, challenge_id)
-    board["rows"] = [{k: r.get(k) for k in PUBLIC_FIELDS} for r in board["rows"]]
     return board
 
 

@@ -8,13 +8,14 @@ integrity flags nor the judges' scorecards.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scoring.export import COMMITTEE_ONLY
+from scoring.export import COMMITTEE_ONLY, plain
 from services import boards
 from services.access import STAFF, Denied, Viewer, require
 from services.errors import BadInput
@@ -70,8 +71,19 @@ def _published(session: Session, challenge_id: int) -> FrozenBoard | None:
     return None
 
 
-def public_board(session: Session, challenge_id: int, now: datetime) -> dict[str, Any]:
-    """The published board, else the live board as of ``now`` if the committee allows it."""
+def public_board(
+    session: Session,
+    challenge_id: int,
+    now: datetime,
+    fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The published board, else the live board as of ``now`` if the committee allows it.
+
+    ``fields``: keep only these fields of each row (a leaderboard table needs a handful; the
+    full JSON form of a 10,000-entry board, every criterion's inputs, takes longer to build than
+    the board itself). A live board is then returned with its header (``challenge``, ``as_of``,
+    ``opens_at``, ``closes_at``, ``final``, ``decimals``) and these row fields only.
+    """
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
         raise Denied(f"challenge #{challenge_id}: no public board")
@@ -79,11 +91,25 @@ def public_board(session: Session, challenge_id: int, now: datetime) -> dict[str
     if frozen is not None:
         board = public_form(frozen.board)
         board["published_at"] = frozen.published_at.isoformat() if frozen.published_at else None
+        if fields is not None:
+            board["rows"] = [{k: r.get(k) for k in fields} for r in board["rows"]]
         return board
     if not challenge.live_board_public:
         raise Denied(f"challenge #{challenge_id}: no public board")
     view = boards.build_board(session, challenge, now, sensitivity=False, integrity=False)
-    return view.board.to_dict(committee=False)
+    live = view.board
+    if fields is None:
+        return live.to_dict(committee=False)
+    return {
+        "challenge": live.challenge,
+        "as_of": plain(live.as_of),
+        "opens_at": plain(live.opens_at),
+        "closes_at": plain(live.closes_at),
+        "final": live.final,
+        "decimals": live.decimals,
+        # what plain(row) would hold under these keys, without converting the rest of the row
+        "rows": [{k: plain(getattr(row, k)) for k in fields} for row in live.rows],
+    }
 
 
 def criterion_labels(session: Session, challenge_id: int) -> dict[str, dict[str, str]]:

@@ -125,3 +125,22 @@ def test_only_the_committee_opens_the_committee_board(open_page: OpenPage, world
     for user in ("tamu", "juri1", "alpha"):
         assert denied(open_page("committee", user)), user
     assert not denied(open_page("committee", "admin1"))
+
+
+def test_the_public_board_with_chosen_fields_matches_the_full_public_form(world: World) -> None:
+    """The leaderboard page asks for a few row fields; they are the full form's, value for
+    value, and nothing only the committee sees comes along."""
+    from dashboard.data import PUBLIC_FIELDS
+    from services import boardview
+
+    make_contest(world)
+    now = datetime.now(UTC)
+    with world.app.transaction() as s:
+        full = boardview.public_board(s, world.ids["challenge"], now)
+        lean = boardview.public_board(s, world.ids["challenge"], now, PUBLIC_FIELDS)
+    assert len(lean["rows"]) == len(full["rows"]) == 3
+    assert lean["rows"] == [{k: row[k] for k in PUBLIC_FIELDS} for row in full["rows"]]
+    for key in ("challenge", "as_of", "opens_at", "closes_at", "final", "decimals"):
+        assert lean[key] == full[key]
+    assert all(set(row) == set(PUBLIC_FIELDS) for row in lean["rows"])
+    assert {r["rank"] for r in lean["rows"]} == {1, 2, 3}
