@@ -9,8 +9,10 @@ accounts, entries, snapshots (entries x snapshots rows), committee indicators an
 scores per entry. Then it runs the pages in-process with Streamlit's AppTest and prints the
 wall time of each run (the server's work: queries, board, table, charts; no browser):
 
-* cold: caches cleared, the board is computed (the first viewer in a cache period);
-* warm: the same page again within the cache period (every other viewer).
+* cold: caches cleared, the board is computed (the first viewer after a start or a change);
+* warm: the same page again within the cache period (every other viewer);
+* next period (public board only): the first viewer after the cache period has passed, who is
+  shown the last board while the new one is computed in the background.
 
 It prints figures; it asserts nothing.
 """
@@ -31,7 +33,7 @@ from typing import Any
 
 import psycopg
 from cryptography.fernet import Fernet
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
 from services import registry
@@ -165,8 +167,9 @@ def seed(app: App, entries: int, snapshots: int, now: datetime) -> int:
     with app.transaction() as s:
         entry_rows: list[Any] = list(
             s.execute(
-                text("SELECT id, posted_at FROM entry WHERE challenge_id = :c ORDER BY id"),
-                {"c": challenge_id},
+                select(Entry.id, Entry.posted_at)
+                .where(Entry.challenge_id == challenge_id)
+                .order_by(Entry.id)
             )
         )
         judge_ids = [u.id for u in s.query(User).filter(User.role == "judge").order_by(User.id)]
@@ -300,6 +303,37 @@ def time_page(page: str, username: str | None, app: App, runs: int) -> tuple[flo
     return cold, warm
 
 
+def time_next_period(app: App) -> tuple[float, float]:
+    """(seconds for the first public viewer of the next cache period, seconds until the board
+    of that period is ready in the background)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+
+    at = AppTest.from_file(APP_FILE, default_timeout=600)
+    at.run()
+    at.switch_page("views/board.py")
+    at.run()  # this period's board is there
+    current = data.bucket()
+    ahead = f"{data.LIVE}:{int(current.rsplit(':', 1)[1]) + 1}"
+    real_bucket = data.bucket
+    data.bucket = lambda: ahead  # as if the period had passed
+    try:
+        store = data._public_boards()
+        before = len(store.refreshes)
+        start = time.perf_counter()
+        at.run()
+        shown = time.perf_counter() - start
+        for thread in store.refreshes[before:]:
+            thread.join(600)
+        ready = time.perf_counter() - start
+    finally:
+        data.bucket = real_bucket
+    if at.exception:
+        raise RuntimeError(str(at.exception[0].value))
+    return shown, ready
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=10_000)
@@ -354,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  page {page:9s}: cold {cold:.2f} s; warm median {statistics.median(warm):.3f} s "
                 f"(min {min(warm):.3f}, max {max(warm):.3f}, {len(warm)} runs)"
             )
+        shown, ready = time_next_period(app)
+        print(
+            f"  page board, next period: {shown:.3f} s (the last board; the new one was ready "
+            f"{ready:.2f} s later, computed in the background)"
+        )
     finally:
         app.dispose()
         folder.cleanup()

@@ -2,10 +2,19 @@
 minute by default) and shared by every viewer of the same board; pages check the viewer's role
 before they call these. A live board is keyed by the cache period it is asked in (``bucket``)
 and computed as of the moment it is first asked for, so every viewer in that period gets the
-same, already computed board, and a board recomputed after a change includes that change."""
+same, already computed board, and a board recomputed after a change includes that change.
+
+The public leaderboard (the page most viewers open) is also kept between periods
+(:class:`PublicBoards`): when its period has passed, the next viewer still gets the board of the
+last period at once, with its "as of" time, while a background thread computes the new one. Only
+the first viewer after the server starts, after a change (:func:`forget_boards`) or after
+``STALE_PERIODS`` periods without a viewer waits for the computation."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,25 +60,11 @@ PUBLIC_FIELDS = (
 )
 
 
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
-def public_board(database_url: str, challenge_id: int, as_of_key: str) -> dict[str, Any]:
-    with ui.transaction() as session:
-        board = boardview.public_board(session, challenge_id, _as_of(as_of_key), PUBLIC_FIELDS)
-        board["labels"] = boardview.criterion_labels(session, challenge_id)
-    return board
-
-
 def day_before(as_of: datetime) -> str:
     """The time the rank change compares with: a day earlier, at the start of that hour (so
     one board a day before serves a whole hour of live boards)."""
     then = as_of - timedelta(days=1)
     return then.replace(minute=0, second=0, microsecond=0).isoformat()
-
-
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
-def ranks(database_url: str, challenge_id: int, as_of_iso: str) -> dict[int, int | None]:
-    with ui.transaction() as session:
-        return boardview.ranks_as_of(session, challenge_id, datetime.fromisoformat(as_of_iso))
 
 
 # The committee's board carries every entry's explanation (megabytes for 10,000 entries):
@@ -85,8 +80,146 @@ def committee_board(
         return boardview.committee_board(session, staff, challenge_id, _as_of(as_of_key))
 
 
+# How many cache periods old a public board may be and still be shown while the new one is
+# computed (with the default minute: five minutes).
+STALE_PERIODS = 5
+
+Ranks = dict[int, int | None]
+Compute = Callable[[str], tuple[dict[str, Any], Ranks]]
+
+
+@dataclass(frozen=True)
+class _Held:
+    period: int
+    board: dict[str, Any]
+    previous: Ranks
+
+
+def _period(key: str) -> int:
+    return int(key.rsplit(":", 1)[1])
+
+
+class PublicBoards:
+    """Public boards (with the ranks a day before) per challenge, refreshed in the background.
+
+    ``get`` answers from the board of the current period when there is one; else from a board
+    at most ``STALE_PERIODS`` periods old, starting one background refresh for it; else it
+    computes the board itself. Boards and ranks are treated as read-only by the pages.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, int], _Held] = {}
+        self._busy: set[tuple[str, int]] = set()
+        self._generation = 0  # bumped by forget(): a refresh started before it is dropped
+        # the places a day before, per board: (url, challenge) -> (that time, ranks); they
+        # change once an hour (see day_before), not at every refresh
+        self._previous: dict[tuple[str, int], tuple[str, Ranks]] = {}
+        self.refreshes: list[threading.Thread] = []  # for tests: the background threads
+
+    def get(
+        self, url: str, challenge_id: int, key: str, compute: Compute
+    ) -> tuple[dict[str, Any], Ranks]:
+        slot = (url, challenge_id)
+        period = _period(key)
+        with self._lock:
+            held = self._held.get(slot)
+            if held is not None and held.period == period:
+                return held.board, held.previous
+            stale = held is not None and 0 < period - held.period <= STALE_PERIODS
+            if stale and slot not in self._busy:
+                self._busy.add(slot)
+                thread = threading.Thread(
+                    target=self._refresh,
+                    args=(slot, key, compute, self._generation),
+                    name=f"board-refresh-{challenge_id}",
+                    daemon=True,
+                )
+                self.refreshes.append(thread)
+                thread.start()
+        if stale and held is not None:
+            return held.board, held.previous
+        with self._lock:
+            generation = self._generation
+        board, previous = compute(key)
+        self._keep(slot, period, board, previous, generation)
+        return board, previous
+
+    def _refresh(self, slot: tuple[str, int], key: str, compute: Compute, generation: int) -> None:
+        try:
+            board, previous = compute(key)
+        except Exception:  # the next viewer computes it again and sees the error
+            with self._lock:
+                if self._generation == generation:
+                    self._held.pop(slot, None)
+        else:
+            self._keep(slot, _period(key), board, previous, generation)
+        finally:
+            with self._lock:
+                self._busy.discard(slot)
+
+    def _keep(
+        self,
+        slot: tuple[str, int],
+        period: int,
+        board: dict[str, Any],
+        previous: Ranks,
+        generation: int,
+    ) -> None:
+        with self._lock:
+            held = self._held.get(slot)
+            if self._generation == generation and (held is None or held.period <= period):
+                self._held[slot] = _Held(period, board, previous)
+
+    def previous(
+        self, url: str, challenge_id: int, when: str, compute: Callable[[], Ranks]
+    ) -> Ranks:
+        """The places as of ``when`` (a day before a board), computed once per such time."""
+        slot = (url, challenge_id)
+        with self._lock:
+            known = self._previous.get(slot)
+            if known is not None and known[0] == when:
+                return known[1]
+        ranks = compute()
+        with self._lock:
+            self._previous[slot] = (when, ranks)
+        return ranks
+
+    def forget(self) -> None:
+        with self._lock:
+            self._held.clear()
+            self._previous.clear()
+            self._generation += 1
+
+
+@st.cache_resource(show_spinner=False)
+def _public_boards() -> PublicBoards:
+    return PublicBoards()
+
+
+def public_view(url: str, challenge_id: int) -> tuple[dict[str, Any], Ranks]:
+    """The public board of ``challenge_id`` and each entry's place a day before it."""
+    app = ui.app()  # the request's own thread asks for the shared App; the refresh reuses it
+
+    def compute(key: str) -> tuple[dict[str, Any], Ranks]:
+        with app.transaction() as session:
+            board = boardview.public_board(session, challenge_id, _as_of(key), PUBLIC_FIELDS)
+            board["labels"] = boardview.criterion_labels(session, challenge_id)
+            as_of = datetime.fromisoformat(str(board["as_of"]).replace("Z", "+00:00"))
+            when = day_before(as_of)
+            previous = store.previous(
+                url,
+                challenge_id,
+                when,
+                lambda: boardview.ranks_as_of(session, challenge_id, datetime.fromisoformat(when)),
+            )
+        return board, previous
+
+    store = _public_boards()
+    return store.get(url, challenge_id, bucket(), compute)
+
+
 def forget_boards() -> None:
     """After a change that moves a board (a score, a disqualification, a freeze...)."""
-    public_board.clear()
-    ranks.clear()
     committee_board.clear()
+    _public_boards().forget()

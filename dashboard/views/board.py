@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -29,7 +28,7 @@ challenge_id = st.selectbox(
 )
 url = ui.settings().database_url
 try:
-    board: dict[str, Any] = data.public_board(url, challenge_id, data.bucket())
+    board, previous = data.public_view(url, challenge_id)
 except Denied as exc:
     ui.show_error(exc)
     st.stop()
@@ -40,7 +39,6 @@ if by_id[challenge_id].published:
 else:
     st.info(ui.tr("board.live", when=ui.when(as_of, tz)))
 
-previous = data.ranks(url, challenge_id, data.day_before(as_of))
 chosen = boardtable.filters(board["rows"], "pub")
 rows = boardtable.filtered(board["rows"], chosen)
 segment = boardtable.single_segment(chosen)
