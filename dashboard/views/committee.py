@@ -48,7 +48,7 @@ else:
 
 url = ui.settings().database_url
 try:
-    result = data.committee_board(url, challenge_id, as_of_key)
+    result = data.committee_view(url, challenge_id, as_of_key)
 except (Denied, BadInput) as exc:
     ui.show_error(exc)
     st.stop()

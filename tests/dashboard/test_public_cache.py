@@ -1,4 +1,4 @@
-"""The public board store: fresh within a period, stale-while-refreshing after it."""
+"""The live board store: fresh within a period, the last board while refreshing after it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.data import STALE_PERIODS, PublicBoards
+from dashboard.data import STALE_PERIODS, DayBefore, KeptBoards
 
 URL = "sqlite:///x.db"
 
@@ -29,14 +29,14 @@ class Boards:
         return {"key": key, "n": len(self.made)}, {1: len(self.made)}
 
 
-def _finish(store: PublicBoards) -> None:
+def _finish(store: KeptBoards[Any]) -> None:
     for thread in store.refreshes:
         thread.join(10)
         assert not thread.is_alive()
 
 
 def test_one_board_per_period_and_the_old_one_while_the_next_is_computed() -> None:
-    store, boards = PublicBoards(), Boards()
+    store, boards = KeptBoards[tuple[dict[str, Any], dict[int, int | None]]](), Boards()
     first, ranks = store.get(URL, 1, "live:100", boards)
     assert first == {"key": "live:100", "n": 1} and ranks == {1: 1}
     assert store.get(URL, 1, "live:100", boards)[0] is first  # same period: no new board
@@ -55,7 +55,7 @@ def test_one_board_per_period_and_the_old_one_while_the_next_is_computed() -> No
 
 
 def test_a_board_too_old_is_not_shown_it_is_recomputed() -> None:
-    store, boards = PublicBoards(), Boards()
+    store, boards = KeptBoards[tuple[dict[str, Any], dict[int, int | None]]](), Boards()
     store.get(URL, 1, "live:100", boards)
     later = f"live:{100 + STALE_PERIODS + 1}"
     assert store.get(URL, 1, later, boards)[0]["key"] == later
@@ -63,7 +63,7 @@ def test_a_board_too_old_is_not_shown_it_is_recomputed() -> None:
 
 
 def test_forget_drops_the_boards_and_a_refresh_started_before_it() -> None:
-    store, boards = PublicBoards(), Boards()
+    store, boards = KeptBoards[tuple[dict[str, Any], dict[int, int | None]]](), Boards()
     store.get(URL, 1, "live:100", boards)
     boards.hold.clear()
     store.get(URL, 1, "live:101", boards)  # a refresh starts and waits
@@ -76,7 +76,7 @@ def test_forget_drops_the_boards_and_a_refresh_started_before_it() -> None:
 
 
 def test_a_failed_refresh_makes_the_next_viewer_compute_and_see_the_error() -> None:
-    store, boards = PublicBoards(), Boards()
+    store, boards = KeptBoards[tuple[dict[str, Any], dict[int, int | None]]](), Boards()
     store.get(URL, 1, "live:100", boards)
     boards.fail = True  # e.g. the committee withdrew the live board
     store.get(URL, 1, "live:101", boards)
@@ -86,15 +86,15 @@ def test_a_failed_refresh_makes_the_next_viewer_compute_and_see_the_error() -> N
 
 
 def test_the_places_a_day_before_are_computed_once_per_time() -> None:
-    store = PublicBoards()
+    store = DayBefore()
     calls: list[int] = []
 
     def ranks() -> dict[int, int | None]:
         calls.append(1)
         return {7: len(calls)}
 
-    assert store.previous(URL, 1, "2026-11-22T10:00:00+00:00", ranks) == {7: 1}
-    assert store.previous(URL, 1, "2026-11-22T10:00:00+00:00", ranks) == {7: 1}
-    assert store.previous(URL, 1, "2026-11-22T11:00:00+00:00", ranks) == {7: 2}
+    assert store.get(URL, 1, "2026-11-22T10:00:00+00:00", ranks) == {7: 1}
+    assert store.get(URL, 1, "2026-11-22T10:00:00+00:00", ranks) == {7: 1}
+    assert store.get(URL, 1, "2026-11-22T11:00:00+00:00", ranks) == {7: 2}
     store.forget()
-    assert store.previous(URL, 1, "2026-11-22T11:00:00+00:00", ranks) == {7: 3}
+    assert store.get(URL, 1, "2026-11-22T11:00:00+00:00", ranks) == {7: 3}
