@@ -34,7 +34,6 @@ from datetime import datetime
 from fractions import Fraction
 
 import numpy as np
-from scipy import stats
 
 from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
 from scoring.numbers import exact, percentiles
@@ -96,6 +95,8 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     if n < 2 or float(np.ptp(x)) == 0.0:
         return None
     if n <= EXACT_THEIL_SEN_MAX:
+        from scipy import stats  # loaded on first use (it takes most of a second)
+
         with np.errstate(invalid="ignore"):  # its confidence interval, unused, may be NaN
             slope = float(stats.theilslopes(y, x).slope)
         return slope, float(np.median(y - slope * x))

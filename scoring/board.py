@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from scoring.audience import AudienceResult, PlatformModel, score_audience
 from scoring.gcpause import paused_gc
@@ -629,6 +628,8 @@ def _compute_board(
             both = (base_r > 0) & (alt_r > 0)
             rho: float | None = None
             if both.sum() >= 2 and np.ptp(base_r[both]) > 0 and np.ptp(alt_r[both]) > 0:
+                from scipy import stats  # loaded on first use (it takes most of a second)
+
                 rho = float(stats.spearmanr(base_r[both], alt_r[both]).statistic)
             scenarios.append(
                 SensitivityScenario(

@@ -30,8 +30,6 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from scoring.inputs import Conflict, InputError, JudgeScoreInput
 from scoring.rubric import JudgesCriterion
@@ -164,6 +162,11 @@ def _offsets(
     (A: entry x judge incidence, k_i judges of entry i, n_j scorecards of judge j) and
     ``r_j = sum over j's scorecards of (y - mean of the entry's scorecards)``.
     """
+    # scipy is imported here, not at the top: it takes a third of a second to load, and most
+    # processes that import scoring (collection workers, the command line) never fit offsets.
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
     n_entries = int(entry_idx.max()) + 1 if entry_idx.size else 0
     ones = np.ones_like(y)
     a = sparse.csr_matrix((ones, (entry_idx, judge_idx)), shape=(n_entries, n_judges))

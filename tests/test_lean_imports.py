@@ -1,4 +1,4 @@
-"""Collection processes stay lean: they do not load the ranking maths' numeric libraries."""
+"""Processes load the ranking maths' numeric libraries only when they compute with them."""
 
 from __future__ import annotations
 
@@ -25,4 +25,10 @@ def test_the_board_names_still_come_from_scoring() -> None:
         "from scoring import compute_board, Board, SEGMENTS\n"
         "assert compute_board.__module__ == 'scoring.board' and SEGMENTS"
     )
-    assert "scipy" in loaded
+    assert "scoring.board" in loaded
+
+
+def test_the_command_line_does_not_load_scipy_until_a_board_needs_it() -> None:
+    # scipy takes about a second to load; `reelboard --help` and most commands never use it.
+    loaded = _loaded("import reelboard.cli, services.boards, services.boardview")
+    assert "scipy" not in loaded and "scipy.stats" not in loaded
