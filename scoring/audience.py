@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
@@ -37,6 +36,7 @@ import numpy as np
 
 from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
 from scoring.numbers import exact, percentiles
+from scoring.records import record
 from scoring.rubric import MetricsCriterion
 
 __all__ = ["AudienceResult", "PlatformModel", "score_audience", "theil_sen"]
@@ -47,7 +47,7 @@ SAMPLE_SEED = 20_251_123
 MIN_SHRINKAGE_ENTRIES = 3
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AudienceResult:
     entry_id: int
     platform: str
@@ -67,7 +67,7 @@ class AudienceResult:
     missing_reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlatformModel:
     """What was fitted for one platform's cohort (shown with the board)."""
 

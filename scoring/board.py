@@ -52,6 +52,7 @@ from scoring.inputs import (
 from scoring.integrity import IntegrityFlag, ratio_flags, series_flags, spread_flags
 from scoring.judges import CreativityResult, JudgingSummary, score_creativity
 from scoring.numbers import exact, percentiles, round_half_up
+from scoring.records import record
 from scoring.rubric import (
     EARLIEST_POST,
     IndicatorsCriterion,
@@ -76,7 +77,7 @@ STALE_SNAPSHOT = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Note:
     """A remark on an entry or the board: a stable code (for translation) and a detail."""
 
@@ -84,7 +85,7 @@ class Note:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CriterionResult:
     """One criterion of one entry: normalised score, weight used, and how it was obtained."""
 
@@ -100,7 +101,7 @@ class CriterionResult:
     indicators: IndicatorsResult | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BoardRow:
     entry_id: int
     library: str
@@ -125,7 +126,7 @@ class BoardRow:
         return next(c for c in self.criteria if c.key == key)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PodiumChange:
     entry_id: int
     library: str
@@ -133,7 +134,7 @@ class PodiumChange:
     rank: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SensitivityScenario:
     """Places when one criterion's weight moves by ``delta`` (the others scaled to sum to 1)."""
 

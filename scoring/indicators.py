@@ -9,17 +9,17 @@ item is left the criterion is missing for the entry and the criterion's ``missin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.inputs import IndicatorInput, InputError
 from scoring.numbers import exact
+from scoring.records import record
 from scoring.rubric import IndicatorsCriterion
 
 __all__ = ["IndicatorItemResult", "IndicatorsResult", "score_indicators"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndicatorItemResult:
     key: str
     value: float | None
@@ -28,7 +28,7 @@ class IndicatorItemResult:
     rule_applied: str | None  # "zero" or "exclude" when the value was missing
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndicatorsResult:
     entry_id: int
     items: tuple[IndicatorItemResult, ...]

@@ -24,19 +24,19 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
 from scoring.numbers import modified_z
+from scoring.records import record
 from scoring.rubric import IntegrityRules
 
 __all__ = ["IntegrityFlag", "ratio_flags", "series_flags", "spread_flags"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IntegrityFlag:
     entry_id: int
     signal: str
