@@ -31,6 +31,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
+from operator import attrgetter
 
 import numpy as np
 
@@ -82,6 +83,9 @@ class PlatformModel:
     prior_alpha: float | None
     prior_beta: float | None
     note: str | None
+
+
+_entry_id = attrgetter("entry_id")
 
 
 def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
@@ -136,9 +140,11 @@ def score_audience(
     results: dict[int, AudienceResult] = {}
     models: list[PlatformModel] = []
     weights = {k: w for k, w in crit.interaction_weights if w > 0}
-    platforms = sorted({e.platform for e in entries})
-    for platform in platforms:
-        cohort = sorted((e for e in entries if e.platform == platform), key=lambda e: e.entry_id)
+    cohorts: dict[str, list[EntryInput]] = {}
+    for e in sorted(entries, key=_entry_id):
+        cohorts.setdefault(e.platform, []).append(e)
+    for platform in sorted(cohorts):
+        cohort = cohorts[platform]
         measured: list[tuple[EntryInput, SnapshotInput]] = []
         missing: dict[int, str] = {}
         for e in cohort:
@@ -151,15 +157,15 @@ def score_audience(
                 missing[e.entry_id] = "views_invalid"
             else:
                 measured.append((e, snap))
-
-        ids = np.array([e.entry_id for e, _ in measured], dtype=np.int64)
-        views = np.array([s.views or 0 for _, s in measured], dtype=np.float64)
+        snaps = [s for _, s in measured]
+        id_list = [e.entry_id for e, _ in measured]
+        ids = np.array(id_list, dtype=np.int64)
+        view_list = [s.views or 0 for s in snaps]
+        views = np.array(view_list, dtype=np.float64)
         fols = np.array(
             [
-                np.nan
-                if (f := followers.get(e.entry_id)) is None or f.followers is None
-                else f.followers
-                for e, _ in measured
+                np.nan if (f := followers.get(eid)) is None or f.followers is None else f.followers
+                for eid in id_list
             ],
             dtype=np.float64,
         )
@@ -192,14 +198,14 @@ def score_audience(
 
         # --- resonance ---------------------------------------------------------------------
         counts = {
-            t: [s.count(t) for _, s in measured] for t in weights
+            t: list(map(attrgetter(t), snaps)) for t in weights
         }  # None where the platform hides the type
         types: tuple[str, ...] = tuple(weights)
         left_out: list[tuple[str, int]] = []
         if crit.null_interactions == "common_types":
             kept = []
             for t in weights:
-                lacking = sum(1 for c in counts[t] if c is None)
+                lacking = counts[t].count(None)
                 if lacking:
                     left_out.append((t, lacking))
                 else:
@@ -212,19 +218,18 @@ def score_audience(
                 for t in types:
                     total += weights[t] * np.array(counts[t], dtype=np.float64)
                 interactions = {
-                    eid: (value, types)
-                    for eid, value in zip(ids.tolist(), total.tolist(), strict=True)
+                    eid: (value, types) for eid, value in zip(id_list, total.tolist(), strict=True)
                 }
         else:
             total_w = exact(sum(weights.values()))
-            for n, (e, _) in enumerate(measured):
+            for n, eid in enumerate(id_list):
                 have = tuple(t for t in types if counts[t][n] is not None)
                 if not have:
                     continue
                 value = sum(weights[t] * float(counts[t][n] or 0) for t in have)
                 value = float(exact(value) * total_w / exact(sum(weights[t] for t in have)))
-                interactions[e.entry_id] = (value, have)
-        views_of = dict(zip(ids.tolist(), views.astype(np.int64).tolist(), strict=True))
+                interactions[eid] = (value, have)
+        views_of = dict(zip(id_list, view_list, strict=True))
         raw_rates = {
             eid: v / views_of[eid] for eid, (v, _) in interactions.items() if views_of[eid] > 0
         }
@@ -241,12 +246,13 @@ def score_audience(
             if prior is None and interactions:
                 note = (note + "; " if note else "") + "no_shrinkage_fit"
         shrunk: dict[int, float] = {}
-        for eid, (v, _) in interactions.items():
-            if prior is not None:
-                a, b = prior
-                shrunk[eid] = (v + a) / (views_of[eid] + a + b)
-            elif views_of[eid] > 0:
-                shrunk[eid] = raw_rates[eid]
+        if prior is not None:
+            a, b = prior
+            shrunk = {
+                eid: (v + a) / (views_of[eid] + a + b) for eid, (v, _) in interactions.items()
+            }
+        else:
+            shrunk = {eid: raw_rates[eid] for eid in interactions if views_of[eid] > 0}
 
         # --- percentiles and score ----------------------------------------------------------
         p_reach = percentiles(reach)
@@ -257,6 +263,7 @@ def score_audience(
         ir, is_ = int(w_reach * wden), int(w_res * wden)
         use_reach, use_res = w_reach > 0, w_res > 0  # compared once, not per entry
         scored = 0
+        no_types: tuple[str, ...] = ()
         for e in cohort:
             eid = e.entry_id
             snap = chosen.get(eid)
@@ -267,41 +274,44 @@ def score_audience(
                 if snap is not None and posted is not None
                 else None
             )
-            pr = p_reach.get(eid) if use_reach else None
-            ps = p_res.get(eid) if use_res else None
+            pr = p_reach.get(eid)
+            ps = p_res.get(eid)
+            pr_used = pr if use_reach else None
+            ps_used = ps if use_res else None
             score: Fraction | None = None
             reason = missing.get(eid)
             if reason is None:
-                if pr is not None and ps is not None:
+                if pr_used is not None and ps_used is not None:
                     # (wr pr + ws ps) / (wr + ws) in integers: one fraction, not five.
                     score = Fraction(
-                        ir * pr.numerator * ps.denominator + is_ * ps.numerator * pr.denominator,
-                        (ir + is_) * pr.denominator * ps.denominator,
+                        ir * pr_used.numerator * ps_used.denominator
+                        + is_ * ps_used.numerator * pr_used.denominator,
+                        (ir + is_) * pr_used.denominator * ps_used.denominator,
                     )
                 else:
-                    score = pr if pr is not None else ps
+                    score = pr_used if pr_used is not None else ps_used
                 if score is None:
                     reason = "no_audience_component"
                 else:
                     scored += 1
             inter = interactions.get(eid)
             results[eid] = AudienceResult(
-                entry_id=eid,
-                platform=platform,
-                cutoff=cutoffs.get(eid),
-                snapshot=snap,
-                followers=fc.followers if fc is not None else None,
-                followers_at=fc.collected_at if fc is not None else None,
-                age_days=age,
-                interaction_types=inter[1] if inter else (),
-                weighted_interactions=inter[0] if inter else None,
-                rate=raw_rates.get(eid),
-                shrunk_rate=shrunk.get(eid),
-                reach_value=reach.get(eid),
-                reach_percentile=p_reach.get(eid),
-                resonance_percentile=p_res.get(eid),
-                score=score,
-                missing_reason=reason,
+                eid,
+                platform,
+                cutoffs.get(eid),
+                snap,
+                fc.followers if fc is not None else None,
+                fc.collected_at if fc is not None else None,
+                age,
+                inter[1] if inter else no_types,
+                inter[0] if inter else None,
+                raw_rates.get(eid),
+                shrunk.get(eid),
+                reach.get(eid),
+                pr,
+                ps,
+                score,
+                reason,
             )
         models.append(
             PlatformModel(
