@@ -373,6 +373,29 @@ def _place(grid: _Grid, weights: Mapping[str, Fraction], rubric: Rubric) -> _Pla
     return _Placed(units=units, keys=keys, ranks=ranks, blocked=blocked, den_w=den_w, iw=iw)
 
 
+def _group_ranks(labels: list[str], keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Standard competition ranks of the rows of ``keys`` within each group of equal ``labels``
+    (columns compared in turn, higher first; equal rows of a group share a rank)."""
+    n = len(labels)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, codes = np.unique(np.array(labels, dtype=object), return_inverse=True)
+    codes = codes.astype(np.int64).reshape(n)
+    order = np.lexsort((*(-keys[:, c] for c in reversed(range(keys.shape[1]))), codes))
+    ordered_keys = keys[order]
+    ordered_codes = codes[order]
+    positions = np.arange(n)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = ordered_codes[1:] != ordered_codes[:-1]
+    new_run = new_group.copy()
+    new_run[1:] |= np.any(ordered_keys[1:] != ordered_keys[:-1], axis=1)
+    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, positions, 0))
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = run_start - group_start + 1
+    return ranks
+
+
 def competition_ranks(keys: Mapping[int, tuple[int, ...]]) -> dict[int, int]:
     """Standard competition ranking (1, 2, 2, 4): higher keys first; equal keys share a place.
 
@@ -478,8 +501,10 @@ def _compute_board(
         warnings.append(Note("provisional", f"before the close {closes_at.isoformat()}"))
 
     # 2. criterion scores ---------------------------------------------------------------------
-    scores: dict[int, dict[str, int | None]] = {eid: {} for eid in competing_ids}
-    reasons: dict[int, dict[str, str]] = {eid: {} for eid in competing_ids}
+    # Criterion scores in hundredths, one column per criterion in the order of competing_ids
+    # (None: missing, the reason in ``reasons``).
+    columns: dict[str, list[int | None]] = {}
+    reasons: dict[int, dict[str, str]] = {}
     creativity: dict[int, CreativityResult] = {}
     audience: dict[int, AudienceResult] = {}
     indicators: dict[int, IndicatorsResult] = {}
@@ -506,12 +531,17 @@ def _compute_board(
                     )
                     for eid, v in corrected.items()
                 }
+            column: list[int | None] = []
             for eid in competing_ids:
-                if eid in scaled:
-                    scores[eid][crit.key] = round_half_up(scaled[eid], 2)
+                value = scaled.get(eid)
+                if value is not None:
+                    column.append(round_half_up(value, 2))
                 else:
-                    scores[eid][crit.key] = None
-                    reasons[eid][crit.key] = creativity[eid].missing_reason or "no_value"
+                    column.append(None)
+                    reasons.setdefault(eid, {})[crit.key] = (
+                        creativity[eid].missing_reason or "no_value"
+                    )
+            columns[crit.key] = column
             if judging.groups > 1:
                 warnings.append(Note("judging_groups", str(judging.groups)))
             if judging.ignored_items:
@@ -524,24 +554,28 @@ def _compute_board(
                 flags.setdefault(eid, []).extend(fl)
         elif isinstance(crit, MetricsCriterion):
             audience, platforms = score_audience(crit, competing, chosen, followers, cutoffs)
+            column = []
             for eid in competing_ids:
                 ar = audience[eid]
                 if ar.score is not None:
-                    scores[eid][crit.key] = round_half_up(ar.score, 2)
+                    column.append(round_half_up(ar.score, 2))
                 else:
-                    scores[eid][crit.key] = None
-                    reasons[eid][crit.key] = ar.missing_reason or "no_value"
+                    column.append(None)
+                    reasons.setdefault(eid, {})[crit.key] = ar.missing_reason or "no_value"
+            columns[crit.key] = column
         elif isinstance(crit, IndicatorsCriterion):
             indicators, unknown = score_indicators(crit, inputs.indicators, competing_ids)
             if unknown:
                 warnings.append(Note("ignored_indicators", ", ".join(unknown)))
+            column = []
             for eid in competing_ids:
                 ir = indicators[eid]
                 if ir.score is not None:
-                    scores[eid][crit.key] = round_half_up(ir.score, 2)
+                    column.append(round_half_up(ir.score, 2))
                 else:
-                    scores[eid][crit.key] = None
-                    reasons[eid][crit.key] = ir.missing_reason or "no_value"
+                    column.append(None)
+                    reasons.setdefault(eid, {})[crit.key] = ir.missing_reason or "no_value"
+            columns[crit.key] = column
 
     # Per-entry notes about the counts used.
     for e in competing:
@@ -562,15 +596,18 @@ def _compute_board(
 
     # 3-4. totals and places -----------------------------------------------------------------
     keys = tuple(c.key for c in rubric.criteria)
+    n_competing = len(competing_ids)
+    none_column: list[int | None] = [None] * n_competing
+    key_columns = [columns.get(k, none_column) for k in keys]
     grid = _Grid(
         ids=np.array(competing_ids, dtype=np.int64),
         keys=keys,
-        scores=np.array(
-            [[scores[eid][k] or 0 for k in keys] for eid in competing_ids], dtype=np.int64
-        ).reshape(len(competing_ids), len(keys)),
-        present=np.array(
-            [[scores[eid][k] is not None for k in keys] for eid in competing_ids], dtype=bool
-        ).reshape(len(competing_ids), len(keys)),
+        scores=np.array([[v or 0 for v in col] for col in key_columns], dtype=np.int64)
+        .reshape(len(keys), n_competing)
+        .T.copy(),
+        present=np.array([[v is not None for v in col] for col in key_columns], dtype=bool)
+        .reshape(len(keys), n_competing)
+        .T.copy(),
         posted_us=np.array([_posted_us(e) for e in competing], dtype=np.int64),
     )
     base_weights = {c.key: exact(c.weight) for c in rubric.criteria}
@@ -582,22 +619,24 @@ def _compute_board(
             continue
         b = int(placed.blocked[i])
         if b >= 0:
-            unranked[eid] = f"missing:{keys[b]}:{reasons[eid].get(keys[b], 'no_value')}"
+            why = reasons.get(eid, {}).get(keys[b], "no_value")
+            unranked[eid] = f"missing:{keys[b]}:{why}"
         else:
             unranked[eid] = "missing:all"
 
+    placed_idx = np.flatnonzero(placed.ranks > 0)
+    placed_entries = [competing[i] for i in placed_idx.tolist()]
+    by_dim = [
+        _group_ranks(
+            [str(getattr(e, dim)) for e in placed_entries], placed.keys[placed_idx]
+        ).tolist()
+        for dim in SEGMENTS
+    ]
     segment_ranks: dict[int, dict[str, int | None]] = {
         e.entry_id: dict.fromkeys(SEGMENTS) for e in ordered
     }
-    for dim in SEGMENTS:
-        groups: dict[str, list[int]] = {}
-        for i, e in enumerate(competing):
-            if placed.ranks[i] > 0:
-                groups.setdefault(str(getattr(e, dim)), []).append(i)
-        for members in groups.values():
-            idx = np.array(members, dtype=np.int64)
-            for i, r in zip(members, _rank_rows(placed.keys[idx]), strict=True):
-                segment_ranks[competing_ids[i]][dim] = int(r)
+    for e, *dims in zip(placed_entries, *by_dim, strict=True):
+        segment_ranks[e.entry_id] = dict(zip(SEGMENTS, dims, strict=True))
 
     # 5. integrity and sensitivity -------------------------------------------------------------
     competing_set = set(competing_ids)
@@ -663,17 +702,15 @@ def _compute_board(
         )
         for c in rubric.criteria
     ]
-    no_scores: dict[str, int | None] = {}
     no_reasons: dict[str, str] = {}
     for e in ordered:
         eid = e.entry_id
         pos = row_of.get(eid)
         placed_here = pos is not None and ranks_arr[pos] > 0
-        entry_scores = scores.get(eid, no_scores)
         entry_reasons = reasons.get(eid, no_reasons)
         crits: list[CriterionResult] = []
         for c, positive, iw, cre, aud, ind in crit_info:
-            sc = entry_scores.get(c.key)
+            sc = None if pos is None else columns.get(c.key, none_column)[pos]
             eff = 0.0
             if placed_here and sc is not None and positive:
                 assert pos is not None
