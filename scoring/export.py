@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scoring.board import Board, BoardRow
 
-__all__ = ["board_to_dict", "plain"]
+__all__ = ["STEADY_DIGITS", "board_to_dict", "plain", "steady"]
+
+# Significant digits two computations of one board agree on, whatever CPU and numpy/BLAS build
+# ran them: fitted values (judge offsets, Theil-Sen lines, priors) differ in their last bits.
+STEADY_DIGITS = 10
 
 # Fields only the committee sees: who scored what, judges' leniency, integrity flags.
 COMMITTEE_ONLY = {"scorecards", "conflicted_judges", "excluded_incomplete", "spread"}
@@ -117,3 +121,15 @@ def board_to_dict(board: Board, *, committee: bool = True) -> dict[str, Any]:
         d["judging"] = plain(board.judging)
         d["sensitivity"] = plain(board.sensitivity)
     return d
+
+
+def steady(value: Any, digits: int = STEADY_DIGITS) -> Any:
+    """A JSON-ready ``value`` with every float carried to ``digits`` significant digits, for
+    comparing two computations of a board without the machine's floating-point noise."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: steady(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [steady(v, digits) for v in value]
+    return value

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from collector.urls import PostUrlError, ShortLink, parse_post_url
 from scoring.board import Board, BoardRow, compute_board
+from scoring.export import steady
 from scoring.gcpause import paused_gc
 from scoring.inputs import (
     BoardInputs,
@@ -353,7 +354,7 @@ def verify(session: Session, challenge: Challenge) -> Verification:
         frozen=frozen,
         recomputed_sha256=board.inputs_sha256,
         same_inputs=board.inputs_sha256 == frozen.inputs_sha256,
-        same_board=again == stored,
+        same_board=steady(again) == steady(stored),
         differences=tuple(diffs),
     )
 

@@ -3,6 +3,7 @@ as-of reproducibility, freeze / publish / verify, disqualification."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -581,3 +582,30 @@ def test_the_demo_has_judges_scores_and_indicators(app: App) -> None:
     conflicts = [r.criterion("creativity").creativity for r in rows]
     assert any(c is not None and c.conflicted_judges for c in conflicts)
     assert ("demo-juri-1", "demo-reelboard") in result.users
+
+
+def test_verify_ignores_floating_point_noise_but_not_a_change(app: App) -> None:
+    """A board frozen on another machine (other CPU, numpy or BLAS build) differs from its
+    recomputation in the last bits of fitted values only: that is still the same board. A
+    difference in the 10th significant digit is not noise."""
+    contest = load_handworked(app)
+    with app.transaction() as s:
+        boards.freeze(s, challenge_of(s, contest), "committee:ani", now=CLOSES + timedelta(days=3))
+
+    def touch_offset(factor: float) -> None:
+        with app.transaction() as s:
+            frozen = q.latest_frozen_board(s, challenge_of(s, contest).id)
+            assert frozen is not None
+            board = json.loads(json.dumps(frozen.board))
+            judge = next(j for j in board["judging"]["judges"] if j["offset"] not in (0, 0.0))
+            judge["offset"] *= factor
+            frozen.board = board
+
+    touch_offset(1 + 2**-50)  # a few units in the last place
+    with app.transaction() as s:
+        result = boards.verify(s, challenge_of(s, contest))
+        assert result.ok and result.same_board
+    touch_offset(1 + 1e-6)
+    with app.transaction() as s:
+        result = boards.verify(s, challenge_of(s, contest))
+        assert result.same_inputs and not result.same_board and not result.ok
