@@ -7,6 +7,15 @@ which took about a third of the time of a 10k board. Pausing it changes no resul
 
 The pause is process-wide and nests: it ends when the outermost pause ends (from any thread), and
 the collector is only turned back on if it was on when the first pause began.
+
+When the outermost pause ends, what was made during it and is still alive (the board, its
+inputs) is moved straight to the collector's oldest generation: ``gc.freeze()`` then
+``gc.unfreeze()``, two list splices. Otherwise the first allocation after the pause starts a
+young-generation pass over every one of those objects (about 250,000 for a 10k board, 0.09 s)
+only to find them all alive, and a second pass promotes them again. Temporaries were already
+freed by reference counting, so nothing collectable is held back beyond the next full
+collection. This is skipped when someone else keeps objects frozen (``gc.get_freeze_count()``),
+since unfreezing would release theirs.
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ class _Pauses:
         with self.lock:
             self.depth -= 1
             if self.depth == 0 and self.resume:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 
