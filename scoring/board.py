@@ -251,8 +251,8 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
             if s.views is not None and s.views < 0:
                 raise InputError(f"{what} {s.snapshot_id}: negative views ({s.views})")
     for s in inputs.snapshots:
-        counts = (s.likes, s.comments, s.shares, s.saves, s.reach)
-        if any(v is not None and v < 0 for v in counts):
+        if min(s.likes or 0, s.comments or 0, s.shares or 0, s.saves or 0, s.reach or 0) < 0:
+            counts = (s.likes, s.comments, s.shares, s.saves, s.reach)
             for name, v in zip(
                 ("likes", "comments", "shares", "saves", "reach"), counts, strict=True
             ):
@@ -379,8 +379,8 @@ def _group_ranks(labels: list[str], keys: npt.NDArray[Any]) -> npt.NDArray[np.in
     n = len(labels)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    _, codes = np.unique(np.array(labels, dtype=object), return_inverse=True)
-    codes = codes.astype(np.int64).reshape(n)
+    seen: dict[str, int] = {}
+    codes = np.array([seen.setdefault(label, len(seen)) for label in labels], dtype=np.int64)
     order = np.lexsort((*(-keys[:, c] for c in reversed(range(keys.shape[1]))), codes))
     ordered_keys = keys[order]
     ordered_codes = codes[order]

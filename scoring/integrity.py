@@ -117,15 +117,16 @@ def _cohort_flags(
         return {}
     ids = sorted(values)
     m = modified_z([values[i] for i in ids])
+    threshold = rules.modified_z_threshold
     out: dict[int, IntegrityFlag] = {}
-    for eid, mk in zip(ids, m, strict=True):
-        if abs(mk) > rules.modified_z_threshold:
+    for eid, mk in zip(ids, m.tolist(), strict=True):
+        if abs(mk) > threshold:
             out[eid] = IntegrityFlag(
                 entry_id=eid,
                 signal=signal,
                 value=shown[eid],
-                modified_z=float(mk),
-                threshold=rules.modified_z_threshold,
+                modified_z=mk,
+                threshold=threshold,
             )
     return out
 
@@ -138,14 +139,15 @@ def ratio_flags(
 ) -> dict[int, list[IntegrityFlag]]:
     """likes/views and views/followers outliers within each platform."""
     out: dict[int, list[IntegrityFlag]] = {}
-    for platform in sorted({e.platform for e in entries}):
+    cohorts: dict[str, list[EntryInput]] = {}
+    for e in entries:
+        cohorts.setdefault(e.platform, []).append(e)
+    for platform in sorted(cohorts):
         lv: dict[int, float] = {}
         lv_shown: dict[int, float] = {}
         vf: dict[int, float] = {}
         vf_shown: dict[int, float] = {}
-        for e in entries:
-            if e.platform != platform:
-                continue
+        for e in cohorts[platform]:
             s = chosen.get(e.entry_id)
             if s is None or s.views is None:
                 continue
