@@ -11,10 +11,10 @@ The fixture holds, per board, the inputs hash, the SHA-256 of the whole committe
 explanation included) and per row the place, total, criterion scores, segment places and a hash
 of the row's committee form, so a failure names the rows that changed. Any change of any result
 fails this test, with one allowance: the hashed forms carry every float to 10 significant digits
-(:func:`scoring.export.steady`).
-The last bits of fitted values (judge offsets, Theil-Sen lines, shrinkage priors) depend on the
-CPU that runs numpy's and the BLAS library's vector code (the fixture failed on an AMD machine
-for values written on another one, with ranks, totals and scores all equal). The fixture was written by the code before the board speed work; regenerate it
+(:func:`scoring.export.steady`). The last bits of fitted values (judge offsets, Theil-Sen lines,
+shrinkage priors) depend on the CPU that runs numpy's and the BLAS library's vector code: the
+fixture failed on an AMD machine for values written on another, with ranks, totals and scores
+all equal. It was regenerated then with the code of before the board speed work; regenerate it
 (``python -m tests.test_board_golden``) only for a deliberate change of results, and say so.
 """
 
