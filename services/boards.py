@@ -8,6 +8,7 @@ with its rubric version and inputs hash; verifying recomputes it from the databa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,78 +126,46 @@ def _load_inputs(
     series_days: int | None,
 ) -> tuple[RubricVersion, Rubric, BoardInputs, dict[int, str]]:
     version, rubric = rubric_in_force(session, challenge, as_of)
-    window = rubric.window_days
-    entries: list[EntryInput] = []
-    timezones: dict[int, str] = {}
-    for (
-        eid,
-        platform,
-        tier,
-        province,
-        library,
-        posted_at,
-        status,
-        reason,
-        url,
-        pillar,
-        title,
-        _account,
-        tz,
-    ) in q.board_entries(session, challenge.id, as_of):
-        entries.append(
-            EntryInput(
-                entry_id=eid,
-                platform=str(platform),
-                tier=str(tier),
-                province=province,
-                library=library,
-                posted_at=posted_at,
-                status=str(status),
-                status_reason=reason,
-                url=url,
-                pillar=None if pillar is None else str(pillar),
-                title=title,
-            )
-        )
-        timezones[eid] = tz
-
-    def snaps(rows: Any) -> tuple[SnapshotInput, ...]:
-        return tuple(
-            SnapshotInput(sid, eid, at, v, li, co, sh, sa, re, str(src))
-            for sid, eid, at, v, li, co, sh, sa, re, src in rows
-        )
-
-    chosen = snaps(q.chosen_snapshots(session, challenge.id, window, challenge.closes_at, as_of))
-    series: tuple[SnapshotInput, ...] = ()
+    window, cid, closes = rubric.window_days, challenge.id, challenge.closes_at
+    # The store's rows come in the records' field order with plain values (str for enums,
+    # aware UTC times, float scores), so the records are made straight from them.
+    jobs: list[Callable[[q.Reader], Any]] = [
+        lambda r: q.effective_judge_scores(r, cid, as_of),
+        lambda r: q.chosen_snapshots(r, cid, window, closes, as_of),
+        lambda r: q.board_entries(r, cid, as_of),
+        lambda r: q.followers_at_posting(r, cid, as_of),
+        lambda r: q.effective_indicators(r, cid, as_of),
+    ]
     if integrity:
-        series = tuple(
-            SnapshotInput(sid, eid, at, views, source=str(src))
-            for sid, eid, at, views, src in q.snapshot_series(
-                session, challenge.id, window, challenge.closes_at, as_of, series_days
-            )
-        )
-    followers = tuple(
-        FollowerCount(eid, n, at)
-        for eid, n, at in q.followers_at_posting(session, challenge.id, as_of)
+        jobs.append(lambda r: q.snapshot_series(r, cid, window, closes, as_of, series_days))
+    judge_rows, chosen_rows, entry_rows, follower_rows, indicator_rows, *series_rows = q.read_all(
+        session, jobs
     )
+    entries = tuple([EntryInput(*row[:11]) for row in entry_rows])
+    timezones = {row[0]: row[11] for row in entry_rows}
+    chosen = tuple([SnapshotInput(*row) for row in chosen_rows])
+    series: tuple[SnapshotInput, ...] = ()
+    if series_rows:
+        series = tuple(
+            [
+                SnapshotInput(sid, eid, at, views, source=src)
+                for sid, eid, at, views, src in series_rows[0]
+            ]
+        )
+    followers = tuple([FollowerCount(*row) for row in follower_rows])
     scores: list[JudgeScoreInput] = []
     conflicts: list[Conflict] = []
-    for sid, eid, judge, criterion, score, conflict in q.effective_judge_scores(
-        session, challenge.id, as_of
-    ):
+    for eid, judge, criterion, score, sid, conflict in judge_rows:
         if conflict:
             conflicts.append(Conflict(eid, judge))
         elif score is not None and criterion != CONFLICT_CRITERION:
             scores.append(JudgeScoreInput(eid, judge, criterion, float(score), sid))
-    indicators = tuple(
-        IndicatorInput(eid, key, value)
-        for eid, key, value in q.effective_indicators(session, challenge.id, as_of)
-    )
+    indicators = tuple([IndicatorInput(*row) for row in indicator_rows])
     inputs = BoardInputs(
         challenge=challenge.slug,
         opens_at=challenge.opens_at,
         closes_at=challenge.closes_at,
-        entries=tuple(entries),
+        entries=entries,
         snapshots=chosen,
         followers=followers,
         judge_scores=tuple(scores),
