@@ -141,9 +141,9 @@ def _load_inputs(
     judge_rows, chosen_rows, entry_rows, follower_rows, indicator_rows, *series_rows = q.read_all(
         session, jobs
     )
-    entries = tuple([EntryInput(*row[:11]) for row in entry_rows])
+    entries = tuple([EntryInput._make(row[:11]) for row in entry_rows])
     timezones = {row[0]: row[11] for row in entry_rows}
-    chosen = tuple([SnapshotInput(*row) for row in chosen_rows])
+    chosen = tuple(map(SnapshotInput._make, chosen_rows))
     series: tuple[SnapshotInput, ...] = ()
     if series_rows:
         series = tuple(
@@ -152,15 +152,25 @@ def _load_inputs(
                 for sid, eid, at, views, src in series_rows[0]
             ]
         )
-    followers = tuple([FollowerCount(*row) for row in follower_rows])
-    scores: list[JudgeScoreInput] = []
-    conflicts: list[Conflict] = []
-    for eid, judge, criterion, score, sid, conflict in judge_rows:
-        if conflict:
-            conflicts.append(Conflict(eid, judge))
-        elif score is not None and criterion != CONFLICT_CRITERION:
-            scores.append(JudgeScoreInput(eid, judge, criterion, float(score), sid))
-    indicators = tuple([IndicatorInput(*row) for row in indicator_rows])
+    followers = tuple(map(FollowerCount._make, follower_rows))
+    # Conflicts, rows without a score and non-float scores are rare: when there are none, each
+    # score is made from its row's first five columns without a Python call per field.
+    if any(
+        row[5] or type(row[3]) is not float or row[2] == CONFLICT_CRITERION for row in judge_rows
+    ):
+        conflicts = tuple([Conflict(row[0], row[1]) for row in judge_rows if row[5]])
+        scores = tuple(
+            [
+                JudgeScoreInput(e, j, c, float(v), i)
+                for e, j, c, v, i, conflict in judge_rows
+                if not conflict and v is not None and c != CONFLICT_CRITERION
+            ]
+        )
+    else:
+        conflicts = ()
+        make = tuple.__new__
+        scores = tuple([make(JudgeScoreInput, row[:5]) for row in judge_rows])
+    indicators = tuple(map(IndicatorInput._make, indicator_rows))
     inputs = BoardInputs(
         challenge=challenge.slug,
         opens_at=challenge.opens_at,
@@ -168,8 +178,8 @@ def _load_inputs(
         entries=entries,
         snapshots=chosen,
         followers=followers,
-        judge_scores=tuple(scores),
-        conflicts=tuple(conflicts),
+        judge_scores=scores,
+        conflicts=conflicts,
         indicators=indicators,
         series=series,
     )
