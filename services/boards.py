@@ -8,7 +8,7 @@ with its rubric version and inputs hash; verifying recomputes it from the databa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,49 +128,31 @@ def _load_inputs(
     version, rubric = rubric_in_force(session, challenge, as_of)
     window, cid, closes = rubric.window_days, challenge.id, challenge.closes_at
     # The store's rows come in the records' field order with plain values (str for enums,
-    # aware UTC times, float scores), so the records are made straight from them.
+    # aware UTC times, float scores), so the records are made straight from them. Each job reads
+    # and makes its records: on the concurrent path one job's Python work overlaps the server's
+    # work on another.
     jobs: list[Callable[[q.Reader], Any]] = [
-        lambda r: q.effective_judge_scores(r, cid, as_of),
-        lambda r: q.chosen_snapshots(r, cid, window, closes, as_of),
-        lambda r: q.board_entries(r, cid, as_of),
-        lambda r: q.followers_at_posting(r, cid, as_of),
-        lambda r: q.effective_indicators(r, cid, as_of),
+        lambda r: _judge_records(q.effective_judge_scores(r, cid, as_of)),
+        lambda r: tuple(
+            map(SnapshotInput._make, q.chosen_snapshots(r, cid, window, closes, as_of))
+        ),
+        lambda r: _entry_records(q.board_entries(r, cid, as_of)),
+        lambda r: tuple(map(FollowerCount._make, q.followers_at_posting(r, cid, as_of))),
+        lambda r: tuple(map(IndicatorInput._make, q.effective_indicators(r, cid, as_of))),
     ]
     if integrity:
-        jobs.append(lambda r: q.snapshot_series(r, cid, window, closes, as_of, series_days))
-    judge_rows, chosen_rows, entry_rows, follower_rows, indicator_rows, *series_rows = q.read_all(
-        session, jobs
-    )
-    entries = tuple([EntryInput._make(row[:11]) for row in entry_rows])
-    timezones = {row[0]: row[11] for row in entry_rows}
-    chosen = tuple(map(SnapshotInput._make, chosen_rows))
-    series: tuple[SnapshotInput, ...] = ()
-    if series_rows:
-        series = tuple(
-            [
-                SnapshotInput(sid, eid, at, views, source=src)
-                for sid, eid, at, views, src in series_rows[0]
-            ]
+        jobs.append(
+            lambda r: tuple(
+                [
+                    SnapshotInput(sid, eid, at, views, source=src)
+                    for sid, eid, at, views, src in q.snapshot_series(
+                        r, cid, window, closes, as_of, series_days
+                    )
+                ]
+            )
         )
-    followers = tuple(map(FollowerCount._make, follower_rows))
-    # Conflicts, rows without a score and non-float scores are rare: when there are none, each
-    # score is made from its row's first five columns without a Python call per field.
-    if any(
-        row[5] or type(row[3]) is not float or row[2] == CONFLICT_CRITERION for row in judge_rows
-    ):
-        conflicts = tuple([Conflict(row[0], row[1]) for row in judge_rows if row[5]])
-        scores = tuple(
-            [
-                JudgeScoreInput(e, j, c, float(v), i)
-                for e, j, c, v, i, conflict in judge_rows
-                if not conflict and v is not None and c != CONFLICT_CRITERION
-            ]
-        )
-    else:
-        conflicts = ()
-        make = tuple.__new__
-        scores = tuple([make(JudgeScoreInput, row[:5]) for row in judge_rows])
-    indicators = tuple(map(IndicatorInput._make, indicator_rows))
+    judged, chosen, (entries, timezones), followers, indicators, *series = q.read_all(session, jobs)
+    scores, conflicts = judged
     inputs = BoardInputs(
         challenge=challenge.slug,
         opens_at=challenge.opens_at,
@@ -181,9 +163,37 @@ def _load_inputs(
         judge_scores=scores,
         conflicts=conflicts,
         indicators=indicators,
-        series=series,
+        series=series[0] if series else (),
     )
     return version, rubric, inputs, timezones
+
+
+def _entry_records(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[tuple[EntryInput, ...], dict[int, str]]:
+    """The entries of :func:`store.boards.board_entries` rows, and each one's time zone."""
+    entries = tuple([EntryInput._make(row[:11]) for row in rows])
+    return entries, {row[0]: row[11] for row in rows}
+
+
+def _judge_records(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[tuple[JudgeScoreInput, ...], tuple[Conflict, ...]]:
+    """The scores and conflicts of :func:`store.boards.effective_judge_scores` rows, in order."""
+    # Conflicts, rows without a score and non-float scores are rare: when there are none, each
+    # score is made from its row's first five columns without a Python call per field.
+    if any(row[5] or type(row[3]) is not float or row[2] == CONFLICT_CRITERION for row in rows):
+        conflicts = tuple([Conflict(row[0], row[1]) for row in rows if row[5]])
+        scores = tuple(
+            [
+                JudgeScoreInput(e, j, c, float(v), i)
+                for e, j, c, v, i, conflict in rows
+                if not conflict and v is not None and c != CONFLICT_CRITERION
+            ]
+        )
+        return scores, conflicts
+    make = tuple.__new__
+    return tuple([make(JudgeScoreInput, row[:5]) for row in rows]), ()
 
 
 def build_board(
