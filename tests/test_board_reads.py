@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
 
 from services import boards
 from services.app import App
 from store import boards as q
+from store.db import make_engine
 from store.enums import EntryStatus
 from store.models import Entry
 from tests.test_boards import CLOSES, challenge_of, load_handworked
@@ -100,3 +102,17 @@ def test_the_fast_path_refuses_naive_times(app: App) -> None:
         naive = datetime(2025, 1, 1)
         with pytest.raises((ValueError, StatementError), match="naive datetime"):
             q.board_entries(reader, 1, naive)
+
+
+def test_a_full_pool_keeps_the_read_on_the_sessions_connection(
+    app: App, shared_snapshots: list[bool]
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent reads are a PostgreSQL path")
+    engine = make_engine(app.settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        with Session(engine) as s, s.begin():
+            assert q.read_all(s, [lambda r: r.rows(select(Entry.id)), lambda r: 2]) == [[], 2]
+        assert shared_snapshots == [False]
+    finally:
+        engine.dispose()
