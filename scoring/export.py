@@ -69,6 +69,13 @@ def _converter(kind: type) -> _Converter:
             return {name: plain(getattr(value, name)) for name in names}
 
         return convert
+    if issubclass(kind, tuple) and hasattr(kind, "_fields"):  # a named tuple: like a dataclass
+        names = tuple(kind._fields)
+
+        def convert_named(value: Any) -> dict[str, Any]:
+            return {name: plain(getattr(value, name)) for name in names}
+
+        return convert_named
     if issubclass(kind, dict):
         return _dict
     if issubclass(kind, list | tuple):

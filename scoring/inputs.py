@@ -1,6 +1,8 @@
 """The plain data a board is computed from, and the pure rules that choose it.
 
-Everything here is immutable. Times must be aware (UTC or any zone; they are compared as
+Everything here is immutable. The per-row records are named tuples (a board reads hundreds of
+thousands of them; a tuple is made at a fraction of a frozen dataclass's cost); ``_replace``
+gives a changed copy. Times must be aware (UTC or any zone; they are compared as
 instants). Ids are the database's ids; the scoring package never looks anything up.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 __all__ = [
     "BoardInputs",
@@ -34,8 +37,7 @@ class InputError(ValueError):
     """Board inputs that contradict each other or the rubric; the message names the row."""
 
 
-@dataclass(frozen=True, slots=True)
-class EntryInput:
+class EntryInput(NamedTuple):
     """One contest entry (one post on one platform)."""
 
     entry_id: int
@@ -51,8 +53,7 @@ class EntryInput:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotInput:
+class SnapshotInput(NamedTuple):
     """Engagement counts of an entry at one collection time; None = not given by the platform."""
 
     snapshot_id: int
@@ -66,13 +67,13 @@ class SnapshotInput:
     reach: int | None = None
     source: str = "api"
 
-    def count(self, name: str) -> int | None:
+    def count(self, name: str) -> int | None:  # type: ignore[override]
+        """The count called ``name`` (views, likes...); shadows ``tuple.count``."""
         value: int | None = getattr(self, name)
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class FollowerCount:
+class FollowerCount(NamedTuple):
     """Followers of the entry's account at posting time (the snapshot closest to it)."""
 
     entry_id: int
@@ -80,8 +81,7 @@ class FollowerCount:
     collected_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class JudgeScoreInput:
+class JudgeScoreInput(NamedTuple):
     """One effective judge score (after corrections) of one rubric item of one entry."""
 
     entry_id: int
@@ -91,16 +91,14 @@ class JudgeScoreInput:
     score_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Conflict:
+class Conflict(NamedTuple):
     """A judge declared a conflict of interest on an entry: all their scores on it are excluded."""
 
     entry_id: int
     judge_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorInput:
+class IndicatorInput(NamedTuple):
     """The committee's latest value of one indicator for one entry (None = explicitly unknown)."""
 
     entry_id: int

@@ -8,6 +8,7 @@ with its rubric version and inputs hash; verifying recomputes it from the databa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,86 +127,74 @@ def _load_inputs(
     series_days: int | None,
 ) -> tuple[RubricVersion, Rubric, BoardInputs, dict[int, str]]:
     version, rubric = rubric_in_force(session, challenge, as_of)
-    window = rubric.window_days
-    entries: list[EntryInput] = []
-    timezones: dict[int, str] = {}
-    for (
-        eid,
-        platform,
-        tier,
-        province,
-        library,
-        posted_at,
-        status,
-        reason,
-        url,
-        pillar,
-        title,
-        _account,
-        tz,
-    ) in q.board_entries(session, challenge.id, as_of):
-        entries.append(
-            EntryInput(
-                entry_id=eid,
-                platform=str(platform),
-                tier=str(tier),
-                province=province,
-                library=library,
-                posted_at=posted_at,
-                status=str(status),
-                status_reason=reason,
-                url=url,
-                pillar=None if pillar is None else str(pillar),
-                title=title,
-            )
-        )
-        timezones[eid] = tz
-
-    def snaps(rows: Any) -> tuple[SnapshotInput, ...]:
-        return tuple(
-            SnapshotInput(sid, eid, at, v, li, co, sh, sa, re, str(src))
-            for sid, eid, at, v, li, co, sh, sa, re, src in rows
-        )
-
-    chosen = snaps(q.chosen_snapshots(session, challenge.id, window, challenge.closes_at, as_of))
-    series: tuple[SnapshotInput, ...] = ()
+    window, cid, closes = rubric.window_days, challenge.id, challenge.closes_at
+    # The store's rows come in the records' field order with plain values (str for enums,
+    # aware UTC times, float scores), so the records are made straight from them. Each job reads
+    # and makes its records: on the concurrent path one job's Python work overlaps the server's
+    # work on another.
+    jobs: list[Callable[[q.Reader], Any]] = [
+        lambda r: _judge_records(q.effective_judge_scores(r, cid, as_of)),
+        lambda r: tuple(
+            map(SnapshotInput._make, q.chosen_snapshots(r, cid, window, closes, as_of))
+        ),
+        lambda r: _entry_records(q.board_entries(r, cid, as_of)),
+        lambda r: tuple(map(FollowerCount._make, q.followers_at_posting(r, cid, as_of))),
+        lambda r: tuple(map(IndicatorInput._make, q.effective_indicators(r, cid, as_of))),
+    ]
     if integrity:
-        series = tuple(
-            SnapshotInput(sid, eid, at, views, source=str(src))
-            for sid, eid, at, views, src in q.snapshot_series(
-                session, challenge.id, window, challenge.closes_at, as_of, series_days
+        jobs.append(
+            lambda r: tuple(
+                [
+                    SnapshotInput(sid, eid, at, views, source=src)
+                    for sid, eid, at, views, src in q.snapshot_series(
+                        r, cid, window, closes, as_of, series_days
+                    )
+                ]
             )
         )
-    followers = tuple(
-        FollowerCount(eid, n, at)
-        for eid, n, at in q.followers_at_posting(session, challenge.id, as_of)
-    )
-    scores: list[JudgeScoreInput] = []
-    conflicts: list[Conflict] = []
-    for sid, eid, judge, criterion, score, conflict in q.effective_judge_scores(
-        session, challenge.id, as_of
-    ):
-        if conflict:
-            conflicts.append(Conflict(eid, judge))
-        elif score is not None and criterion != CONFLICT_CRITERION:
-            scores.append(JudgeScoreInput(eid, judge, criterion, float(score), sid))
-    indicators = tuple(
-        IndicatorInput(eid, key, value)
-        for eid, key, value in q.effective_indicators(session, challenge.id, as_of)
-    )
+    judged, chosen, (entries, timezones), followers, indicators, *series = q.read_all(session, jobs)
+    scores, conflicts = judged
     inputs = BoardInputs(
         challenge=challenge.slug,
         opens_at=challenge.opens_at,
         closes_at=challenge.closes_at,
-        entries=tuple(entries),
+        entries=entries,
         snapshots=chosen,
         followers=followers,
-        judge_scores=tuple(scores),
-        conflicts=tuple(conflicts),
+        judge_scores=scores,
+        conflicts=conflicts,
         indicators=indicators,
-        series=series,
+        series=series[0] if series else (),
     )
     return version, rubric, inputs, timezones
+
+
+def _entry_records(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[tuple[EntryInput, ...], dict[int, str]]:
+    """The entries of :func:`store.boards.board_entries` rows, and each one's time zone."""
+    entries = tuple([EntryInput._make(row[:11]) for row in rows])
+    return entries, {row[0]: row[11] for row in rows}
+
+
+def _judge_records(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[tuple[JudgeScoreInput, ...], tuple[Conflict, ...]]:
+    """The scores and conflicts of :func:`store.boards.effective_judge_scores` rows, in order."""
+    # Conflicts, rows without a score and non-float scores are rare: when there are none, each
+    # score is made from its row's first five columns without a Python call per field.
+    if any(row[5] or type(row[3]) is not float or row[2] == CONFLICT_CRITERION for row in rows):
+        conflicts = tuple([Conflict(row[0], row[1]) for row in rows if row[5]])
+        scores = tuple(
+            [
+                JudgeScoreInput(e, j, c, float(v), i)
+                for e, j, c, v, i, conflict in rows
+                if not conflict and v is not None and c != CONFLICT_CRITERION
+            ]
+        )
+        return scores, conflicts
+    make = tuple.__new__
+    return tuple([make(JudgeScoreInput, row[:5]) for row in rows]), ()
 
 
 def build_board(

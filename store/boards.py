@@ -8,13 +8,19 @@ unique index, with the cutoff ``min(posted_at + window, close, as_of)`` computed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    Connection,
     DateTime,
+    Engine,
     Integer,
     String,
     and_,
@@ -30,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -51,6 +58,8 @@ from store.types import UTCDateTime
 __all__ = [
     "DISQUALIFY",
     "REINSTATE",
+    "PgReader",
+    "Reader",
     "board_entries",
     "chosen_snapshots",
     "effective_indicators",
@@ -60,7 +69,9 @@ __all__ = [
     "judge_assignments",
     "judge_score_heads",
     "latest_frozen_board",
+    "read_all",
     "rubric_in_force",
+    "session_reader",
     "snapshot_series",
     "usernames",
 ]
@@ -120,17 +131,216 @@ def _least_sqlite(element: least, compiler: SQLCompiler, **kw: Any) -> str:
     return f"min({compiler.process(element.clauses, **kw)})"
 
 
-def _rows(session: Session, stmt: Any) -> Sequence[Any]:
-    """Rows of a column query through the Core connection (no ORM result machinery: a board
-    reads up to millions of rows)."""
-    rows: Sequence[Any] = session.connection().execute(stmt).all()
-    return rows
+Row = tuple[Any, ...]
+
+# The working memory of the board's read on PostgreSQL: the judge-score sort (one row per score,
+# 120k at 10k entries) spills to disk with the 4MB default.
+BOARD_WORK_MEM = "64MB"
+
+# Extra connections (threads) reading a board on PostgreSQL; 1 reads on the session's alone.
+BOARD_WORKERS = 2
+
+# Bound values the PostgreSQL fast path passes to the driver itself (no SQLAlchemy processing).
+_PLAIN_BIND_TYPES = (Integer, String, Boolean, UTCDateTime)
 
 
-def _fast_time(session: Session, column: Any) -> Any:
+class Reader:
+    """Runs the board's column queries on one connection, giving plain tuples.
+
+    The portable reader goes through SQLAlchemy Core (SQLite keeps naive text times, which its
+    result processing makes aware). On PostgreSQL :class:`PgReader` sends the compiled SQL to the
+    driver's binary cursor: the values come back as the scoring code wants them (aware UTC times,
+    str for enum columns, float scores) without a Python step per value.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect
+
+    @property
+    def postgresql(self) -> bool:
+        return bool(self.dialect.name == "postgresql")
+
+    def rows(self, stmt: Any) -> list[Row]:
+        return [tuple(r) for r in self.connection.execute(stmt)]
+
+
+def _driver_params(compiled: Any) -> dict[str, Any]:
+    for bind in compiled.binds.values():
+        if not isinstance(bind.type, _PLAIN_BIND_TYPES):
+            raise TypeError(f"the fast path cannot bind a {bind.type!r} value ({bind.key})")
+    params: dict[str, Any] = compiled.construct_params()
+    for key, value in params.items():
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError(
+                    f"naive datetime {value!r} given to the store; times must be aware"
+                )
+            params[key] = value.astimezone(UTC)
+    return params
+
+
+class PgReader(Reader):
+    """A :class:`Reader` on PostgreSQL reading through the driver connection's binary cursor.
+
+    Entering it sets the transaction's ``work_mem`` and ``TimeZone`` (UTC, so the driver gives
+    ``datetime.UTC`` times as the store's UTCDateTime does); leaving it restores the values they
+    had (``restore=False`` for a connection whose transaction ends with the read).
+    """
+
+    def __init__(self, connection: Connection, *, restore: bool = True) -> None:
+        super().__init__(connection)
+        self.driver: Any = connection.connection.driver_connection
+        self._restore = restore
+        self._saved: tuple[str, str] | None = None
+
+    def __enter__(self) -> PgReader:
+        with self.driver.cursor() as cur:
+            if self._restore:
+                cur.execute("SELECT current_setting('work_mem'), current_setting('TimeZone')")
+                self._saved = cur.fetchone()
+            cur.execute(
+                "SELECT set_config('work_mem', %s, true), set_config('TimeZone', 'UTC', true)",
+                (BOARD_WORK_MEM,),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None and self.driver.info.transaction_status != _INERROR:
+            with self.driver.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('work_mem', %s, true), set_config('TimeZone', %s, true)",
+                    self._saved,
+                )
+            self._saved = None
+
+    def rows(self, stmt: Any) -> list[Row]:
+        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        with self.driver.cursor(binary=True) as cur:
+            cur.execute(compiled.string, _driver_params(compiled))
+            rows: list[Row] = cur.fetchall()
+        return rows
+
+
+_INERROR = 3  # psycopg's TransactionStatus.INERROR (the driver is imported lazily)
+
+T = TypeVar("T")
+
+
+@contextmanager
+def session_reader(session: Session) -> Iterator[Reader]:
+    """A reader on the session's own connection (its transaction), fast on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield Reader(connection)
+        return
+    with PgReader(connection) as reader:
+        yield reader
+
+
+def _spare_connections(engine: Engine, wanted: int) -> bool:
+    """Whether the pool can lend ``wanted`` more connections without waiting for one."""
+    pool = engine.pool
+    if isinstance(pool, NullPool):
+        return True
+    if not isinstance(pool, QueuePool):
+        return False  # e.g. a single shared connection
+    max_overflow = int(getattr(pool, "_max_overflow", 0))
+    if max_overflow < 0:
+        return True
+    return pool.checkedout() + wanted <= pool.size() + max_overflow
+
+
+def _shared_snapshot(session: Session, workers: int) -> tuple[Engine, str] | None:
+    """The transaction's exported snapshot, when other connections may read for it.
+
+    Only when the transaction has written nothing (other connections cannot see uncommitted
+    rows), the session has no pending changes, no savepoint is open and the pool has spare
+    connections; else None.
+    """
+    if session.new or session.dirty or session.deleted or session.in_nested_transaction():
+        return None
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return None
+    if not _spare_connections(bind, workers):
+        return None
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur:
+        cur.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+        row = cur.fetchone()
+        if row is None or not row[0]:
+            return None
+        cur.execute("SELECT pg_export_snapshot()")
+        exported = cur.fetchone()
+    assert exported is not None
+    return bind, str(exported[0])
+
+
+def read_all(
+    session: Session, jobs: Sequence[Callable[[Reader], T]], *, workers: int | None = None
+) -> list[T]:
+    """The results of ``jobs`` (each a function of a :class:`Reader`), in order.
+
+    On PostgreSQL, when the session's transaction has written nothing, ``workers`` threads run
+    them on extra connections of the same engine that import the transaction's snapshot: they
+    read exactly what the session would, while the server works on one query and Python decodes
+    another. Otherwise (SQLite, writes or pending changes, nested transaction, no spare
+    connections, ``workers`` < 2; default :data:`BOARD_WORKERS`) they run one after another on
+    the session's connection.
+    """
+    workers = BOARD_WORKERS if workers is None else workers
+    shared = _shared_snapshot(session, workers) if workers > 1 and len(jobs) > 1 else None
+    if shared is None:
+        with session_reader(session) as reader:
+            return [job(reader) for job in jobs]
+    engine, snapshot = shared
+    results: list[Any] = [None] * len(jobs)
+    errors: list[BaseException] = []
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(jobs)):
+        todo.put(i)
+
+    def work() -> None:
+        try:
+            with engine.connect() as connection:
+                try:
+                    connection.exec_driver_sql(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                    )
+                    connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                    with PgReader(connection, restore=False) as reader:
+                        while not errors:
+                            try:
+                                i = todo.get_nowait()
+                            except queue.Empty:
+                                break
+                            results[i] = jobs[i](reader)
+                finally:
+                    connection.rollback()
+        except BaseException as exc:  # handed to the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, name=f"board-read-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _as_reader(db: Session | Reader) -> Reader:
+    """The reader of ``db``: a session's reads go through its connection with SQLAlchemy Core."""
+    return db if isinstance(db, Reader) else Reader(db.connection())
+
+
+def _fast_time(reader: Reader, column: Any) -> Any:
     """A timestamp column read as the driver gives it on PostgreSQL (already aware), skipping
     the per-value conversion; SQLite needs the conversion (it stores naive text)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if reader.postgresql:
         return type_coerce(column, DateTime(timezone=True)).label(column.key)
     return column
 
@@ -171,13 +381,15 @@ def rubric_in_force(session: Session, challenge_id: int, as_of: datetime) -> Rub
     ).first()
 
 
-def board_entries(session: Session, challenge_id: int, as_of: datetime) -> list[tuple[Any, ...]]:
+def board_entries(db: Session | Reader, challenge_id: int, as_of: datetime) -> list[Row]:
     """The entries registered at or before ``as_of``, with their library and status as of then.
 
     Rows: (id, platform, tier, province, library name, posted_at, status, status_reason, url,
-    pillar, title, account_id, library timezone). The status is read as of ``as_of``: an entry
+    pillar, title, library timezone), the enum columns as plain str; the first eleven are the
+    fields of :class:`scoring.inputs.EntryInput`. The status is read as of ``as_of``: an entry
     disqualified later is still competing then, one reinstated later is still disqualified.
     """
+    reader = _as_reader(db)
     audit_at = aliased(AuditLog)
     last_change = (
         select(audit_at.id)
@@ -215,7 +427,6 @@ def board_entries(session: Session, challenge_id: int, as_of: datetime) -> list[
             Entry.canonical_url,
             Entry.pillar,
             Entry.title,
-            Entry.account_id,
             Library.timezone,
             last_change.label("last_change"),
             any_change.label("any_change"),
@@ -224,18 +435,22 @@ def board_entries(session: Session, challenge_id: int, as_of: datetime) -> list[
         .where(Entry.challenge_id == challenge_id, Entry.created_at <= _time("as_of", as_of))
         .order_by(Entry.id)
     )
-    rows: list[tuple[Any, ...]] = [tuple(r) for r in _rows(session, stmt)]
+    rows = reader.rows(stmt)
     change_ids = [r[-2] for r in rows if r[-2] is not None]
     changes: dict[int, tuple[str, Any]] = {}
     if change_ids:
-        found = session.execute(
+        found = reader.rows(
             select(AuditLog.id, AuditLog.action, AuditLog.details).where(
                 AuditLog.id.in_(change_ids)
             )
-        ).all()
+        )
         changes = {rec[0]: (rec[1], rec[2]) for rec in found}
-    out: list[tuple[Any, ...]] = []
+    plain = reader.postgresql  # the driver gives the enum (VARCHAR) columns as str already
+    out: list[Row] = []
     for row in rows:
+        if not row[-1] and plain:
+            out.append(row[:-2])
+            continue
         fields = list(row[:-2])
         last, changed = row[-2], row[-1]
         if changed:
@@ -248,6 +463,9 @@ def board_entries(session: Session, challenge_id: int, as_of: datetime) -> list[
                 fields[6] = "active"
                 fields[7] = None
         fields[6] = str(fields[6])
+        if not plain:
+            fields[1], fields[2] = str(fields[1]), str(fields[2])
+            fields[9] = None if fields[9] is None else str(fields[9])
         out.append(tuple(fields))
     return out
 
@@ -285,7 +503,7 @@ SNAPSHOT_COLUMNS = (
 
 
 def chosen_snapshots(
-    session: Session,
+    db: Session | Reader,
     challenge_id: int,
     window_days: int | None,
     closes_at: datetime,
@@ -295,22 +513,23 @@ def chosen_snapshots(
 
     At the same ``collected_at`` a manual snapshot wins over an API one, then the higher id,
     as :func:`scoring.inputs.select_snapshots` does. Rows: (id, entry_id, collected_at, views,
-    likes, comments, shares, saves, reach, source).
+    likes, comments, shares, saves, reach, source), the fields of
+    :class:`scoring.inputs.SnapshotInput` (source as plain str).
     """
+    reader = _as_reader(db)
     entry_filter = (
         Entry.challenge_id == challenge_id,
         Entry.posted_at.is_not(None),
         Entry.posted_at <= _time("as_of", as_of),
         Entry.created_at <= _time("as_of", as_of),
     )
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if reader.postgresql:
         # A LATERAL top-1 per entry: PostgreSQL would plan the portable form below as a hash
         # join over the whole snapshot table.
         cut = cutoff_expression(window_days, closes_at, as_of)
         snap = aliased(MetricSnapshot)
         cols = [getattr(snap, c.key) for c in SNAPSHOT_COLUMNS]
-        cols[2] = _fast_time(session, snap.collected_at)
+        cols[2] = _fast_time(reader, snap.collected_at)
         top = (
             select(*cols)
             .where(snap.entry_id == Entry.id, snap.collected_at <= cut)
@@ -319,11 +538,11 @@ def chosen_snapshots(
             .lateral("chosen")
         )
         stmt = select(top).select_from(Entry).join(top, true()).where(*entry_filter)
-        return _rows(session, stmt)
+        return reader.rows(stmt)
     # Portable form: the chosen ids as a set; SQLite looks each row up by its rowid.
     chosen = select(_chosen_id(window_days, closes_at, as_of)).where(*entry_filter)
     stmt = select(*SNAPSHOT_COLUMNS).where(MetricSnapshot.id.in_(chosen.scalar_subquery()))
-    return _rows(session, stmt)
+    return [(*r[:9], str(r[9])) for r in reader.rows(stmt)]
 
 
 SERIES_COLUMNS = (
@@ -336,7 +555,7 @@ SERIES_COLUMNS = (
 
 
 def snapshot_series(
-    session: Session,
+    db: Session | Reader,
     challenge_id: int,
     window_days: int | None,
     closes_at: datetime,
@@ -346,8 +565,9 @@ def snapshot_series(
     """Each posted entry's view counts at or before its cutoff (only the last ``days`` days of
     them when given), for the view-increment integrity check.
 
-    Rows: (id, entry_id, collected_at, views, source).
+    Rows: (id, entry_id, collected_at, views, source), source as plain str.
     """
+    reader = _as_reader(db)
     entry_filter = (
         Entry.challenge_id == challenge_id,
         Entry.posted_at.is_not(None),
@@ -355,7 +575,7 @@ def snapshot_series(
         Entry.created_at <= _time("as_of", as_of),
     )
     cut = cutoff_expression(window_days, closes_at, as_of)
-    if session.get_bind().dialect.name == "postgresql":
+    if reader.postgresql:
         # One index range scan per entry (a plain join is planned as a scan of the table).
         snap = aliased(MetricSnapshot)
         conditions = [snap.entry_id == Entry.id, snap.collected_at <= cut]
@@ -363,7 +583,7 @@ def snapshot_series(
             start = plus_days(cut, bindparam("minus_days", -days, type_=Integer()))
             conditions.append(snap.collected_at > start)
         cols = [getattr(snap, c.key) for c in SERIES_COLUMNS]
-        cols[2] = _fast_time(session, snap.collected_at)
+        cols[2] = _fast_time(reader, snap.collected_at)
         rows = (
             select(*cols)
             .where(*conditions)
@@ -371,24 +591,25 @@ def snapshot_series(
             .lateral("series")
         )
         stmt = select(rows).select_from(Entry).join(rows, true()).where(*entry_filter)
-        return _rows(session, stmt)
+        return reader.rows(stmt)
     cuts = select(Entry.id.label("entry_id"), cut.label("t")).where(*entry_filter).subquery()
     join_on = [MetricSnapshot.entry_id == cuts.c.entry_id, MetricSnapshot.collected_at <= cuts.c.t]
     if days is not None:
         start = plus_days(cuts.c.t, bindparam("minus_days", -days, type_=Integer()))
         join_on.append(MetricSnapshot.collected_at > start)
     stmt = select(*SERIES_COLUMNS).join(cuts, and_(*join_on))
-    return _rows(session, stmt)
+    return [(*r[:4], str(r[4])) for r in reader.rows(stmt)]
 
 
 def followers_at_posting(
-    session: Session, challenge_id: int, as_of: datetime
+    db: Session | Reader, challenge_id: int, as_of: datetime
 ) -> Sequence[tuple[int, int | None, datetime | None]]:
     """(entry id, followers, collected_at) of each entry's account at its posting time.
 
     The latest account snapshot with a follower count at or before ``posted_at``; when there is
     none, the first one after it (collected at or before ``as_of``).
     """
+    reader = _as_reader(db)
     before_s = aliased(AccountSnapshot)
     before = (
         select(before_s.collected_at)
@@ -438,18 +659,19 @@ def followers_at_posting(
             AccountSnapshot.collected_at == picked.c.at,
         ),
     )
-    return _rows(session, stmt)
+    return reader.rows(stmt)
 
 
 def effective_judge_scores(
-    session: Session, challenge_id: int, as_of: datetime
-) -> Sequence[tuple[int, int, int, str, float | None, bool]]:
-    """The judge score rows in force at ``as_of``: (id, entry_id, judge_id, criterion, score,
-    conflict).
+    db: Session | Reader, challenge_id: int, as_of: datetime
+) -> Sequence[tuple[int, int, str, float | None, int, bool]]:
+    """The judge score rows in force at ``as_of``: (entry_id, judge_id, criterion, score, id,
+    conflict), ordered by (entry_id, judge_id, criterion).
 
     A row is in force when it was written at or before ``as_of``, no row written by then
     supersedes it, and it is the newest such row of its (entry, judge, criterion).
     """
+    reader = _as_reader(db)
     # The rows superseded by then, as one uncorrelated set (supersedes_id has no index of its
     # own; a correlated lookup would scan the table once per row).
     correction = aliased(JudgeScore)
@@ -468,20 +690,19 @@ def effective_judge_scores(
         ~superseded,
     )
     columns = (
-        JudgeScore.id,
         JudgeScore.entry_id,
         JudgeScore.judge_id,
         JudgeScore.criterion,
         JudgeScore.score,
+        JudgeScore.id,
         JudgeScore.conflict,
     )
     group = (JudgeScore.entry_id, JudgeScore.judge_id, JudgeScore.criterion)
     newest_first = (JudgeScore.created_at.desc(), JudgeScore.id.desc())
-    if session.get_bind().dialect.name == "postgresql":
+    if reader.postgresql:
         # DISTINCT ON keeps the first row of each group after one sort (cheaper than numbering
         # every row with a window and filtering).
-        return _rows(
-            session,
+        return reader.rows(
             select(*columns)
             .join(Entry, Entry.id == JudgeScore.entry_id)
             .where(*where)
@@ -497,20 +718,21 @@ def effective_judge_scores(
         .subquery()
     )
     stmt = select(
-        ranked.c.id,
         ranked.c.entry_id,
         ranked.c.judge_id,
         ranked.c.criterion,
         ranked.c.score,
+        ranked.c.id,
         ranked.c.conflict,
     ).where(ranked.c.newest == 1)
-    return _rows(session, stmt)
+    return reader.rows(stmt)
 
 
 def effective_indicators(
-    session: Session, challenge_id: int, as_of: datetime
+    db: Session | Reader, challenge_id: int, as_of: datetime
 ) -> Sequence[tuple[int, str, float | None]]:
     """The newest value of each (entry, indicator) written at or before ``as_of``."""
+    reader = _as_reader(db)
     newest = (
         func.row_number()
         .over(
@@ -530,7 +752,7 @@ def effective_indicators(
         .subquery()
     )
     stmt = select(ranked.c.entry_id, ranked.c.indicator, ranked.c.value).where(ranked.c.newest == 1)
-    return _rows(session, stmt)
+    return reader.rows(stmt)
 
 
 def judge_assignments(session: Session, challenge_id: int) -> set[tuple[int, int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ from scoring import (
     load_rubric,
     select_snapshots,
 )
+from scoring.export import plain
 from scoring.hashing import inputs_sha256
 from tests.scoring.scoring_helpers import CLOSES, OPENS, at, weights
 
@@ -73,9 +74,9 @@ def test_select_takes_the_latest_snapshot_at_or_before_the_cutoff() -> None:
     ("change", "message"),
     [
         (lambda i: replace(i, entries=(*i.entries, i.entries[0])), "listed twice"),
-        (lambda i: replace(i, entries=(replace(i.entries[0], status="gone"),)), "unknown status"),
+        (lambda i: replace(i, entries=(i.entries[0]._replace(status="gone"),)), "unknown status"),
         (
-            lambda i: replace(i, entries=(replace(i.entries[0], posted_at=datetime(2025, 8, 3)),)),
+            lambda i: replace(i, entries=(i.entries[0]._replace(posted_at=datetime(2025, 8, 3)),)),
             "naive datetime",
         ),
         (lambda i: replace(i, snapshots=(s(7, 99, at(10)),)), "unknown entry 99"),
@@ -153,14 +154,14 @@ def test_inputs_hash_is_stable_and_sensitive() -> None:
     )
     assert inputs_sha256(flipped, DEFAULT_RUBRIC_TOML, CLOSES) == h
     # numpy integers are the same numbers
-    np_snap = replace(snaps[0], views=np.int64(100))  # type: ignore[arg-type]
+    np_snap = snaps[0]._replace(views=np.int64(100))  # type: ignore[arg-type]
     assert (
         inputs_sha256(replace(inp, snapshots=(np_snap, snaps[1])), DEFAULT_RUBRIC_TOML, CLOSES) == h
     )
     changed = [
-        replace(inp, snapshots=(replace(snaps[0], views=101), snaps[1])),
-        replace(inp, snapshots=(replace(snaps[0], likes=None), snaps[1])),
-        replace(inp, entries=(replace(entries[0], status="disqualified"), entries[1])),
+        replace(inp, snapshots=(snaps[0]._replace(views=101), snaps[1])),
+        replace(inp, snapshots=(snaps[0]._replace(likes=None), snaps[1])),
+        replace(inp, entries=(entries[0]._replace(status="disqualified"), entries[1])),
         replace(inp, judge_scores=(JudgeScoreInput(1, 7, "craft", 6.5), inp.judge_scores[1])),
         replace(inp, closes_at=CLOSES + timedelta(microseconds=1)),
     ]
@@ -171,3 +172,24 @@ def test_inputs_hash_is_stable_and_sensitive() -> None:
     board = compute_board(inp, load_rubric(weights("1", "0", "0")), CLOSES)
     assert board.inputs_sha256 == inputs_sha256(inp, board_text := weights("1", "0", "0"), CLOSES)
     assert board.rubric_sha256 == load_rubric(board_text).sha256
+
+
+def test_input_records_export_as_dicts_of_their_fields() -> None:
+    when = datetime(2025, 8, 3, tzinfo=UTC)
+    snap = SnapshotInput(7, 1, when, 100, likes=5)
+    assert plain(snap) == {
+        "snapshot_id": 7,
+        "entry_id": 1,
+        "collected_at": "2025-08-03T00:00:00Z",
+        "views": 100,
+        "likes": 5,
+        "comments": None,
+        "shares": None,
+        "saves": None,
+        "reach": None,
+        "source": "api",
+    }
+    assert plain((snap.count("views"), [FollowerCount(1, 5)])) == [
+        100,
+        [{"entry_id": 1, "followers": 5, "collected_at": None}],
+    ]

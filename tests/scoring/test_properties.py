@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -140,7 +139,7 @@ def test_a_judge_adding_a_constant_changes_no_place(
     )
     entries, snapshots, followers, scores, indicators = contest
     judge_id = 100 + judge % len({s.judge_id for s in scores})
-    moved = [replace(s, score=s.score + shift) if s.judge_id == judge_id else s for s in scores]
+    moved = [s._replace(score=s.score + shift) if s.judge_id == judge_id else s for s in scores]
     before = compute_board(build(contest), rubric, CLOSES)
     after = compute_board(build((entries, snapshots, followers, moved, indicators)), rubric, CLOSES)
     assert before.ranked  # some entries are placed: the test is not vacuous
@@ -172,7 +171,7 @@ def test_raw_scores_do_let_a_lenient_judge_reorder_entries() -> None:
         *[JudgeScoreInput(2, 8, i, 5) for i in ITEMS],
         *[JudgeScoreInput(3, 8, i, 4) for i in ITEMS],
     ]
-    lenient = [replace(s, score=s.score + 3) if s.judge_id == 8 else s for s in base]
+    lenient = [s._replace(score=s.score + 3) if s.judge_id == 8 else s for s in base]
 
     def mk(sc: list[JudgeScoreInput]) -> BoardInputs:
         return BoardInputs("u", OPENS, CLOSES, tuple(entries), judge_scores=tuple(sc))

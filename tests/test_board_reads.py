@@ -1,0 +1,118 @@
+"""How a board's inputs are read: concurrently on PostgreSQL when that reads the same rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
+
+from services import boards
+from services.app import App
+from store import boards as q
+from store.db import make_engine
+from store.enums import EntryStatus
+from store.models import Entry
+from tests.test_boards import CLOSES, challenge_of, load_handworked
+
+AS_OF = CLOSES + timedelta(days=3)
+
+
+@pytest.fixture
+def shared_snapshots(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, for each board read, whether it took the concurrent (shared snapshot) path."""
+    taken: list[bool] = []
+    real = q._shared_snapshot
+
+    def spy(session: Any, workers: int) -> Any:
+        got = real(session, workers)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(q, "_shared_snapshot", spy)
+    return taken
+
+
+def _checked_out(app: App) -> int:
+    return int(getattr(app.engine.pool, "checkedout", lambda: 0)())
+
+
+def test_concurrent_and_sequential_reads_give_the_same_inputs(
+    app: App, monkeypatch: pytest.MonkeyPatch, shared_snapshots: list[bool]
+) -> None:
+    contest = load_handworked(app)
+    with app.transaction() as s:
+        challenge = challenge_of(s, contest)
+        monkeypatch.setattr(q, "BOARD_WORKERS", 1)
+        _, _, sequential, tz_seq = boards.load_inputs(s, challenge, AS_OF, series_days=2)
+        monkeypatch.setattr(q, "BOARD_WORKERS", 2)
+        before = _checked_out(app)
+        _, _, concurrent, tz_conc = boards.load_inputs(s, challenge, AS_OF, series_days=2)
+        assert _checked_out(app) == before  # the extra connections went back to the pool
+    assert concurrent == sequential and tz_conc == tz_seq
+    assert sequential.entries and sequential.snapshots and sequential.judge_scores
+    assert sequential.series and sequential.followers and sequential.indicators
+    for e in concurrent.entries:
+        assert type(e.platform) is str and type(e.status) is str
+        assert e.posted_at is None or e.posted_at.tzinfo is UTC
+    assert all(s.collected_at.tzinfo is UTC and type(s.source) is str for s in concurrent.series)
+    assert all(type(j.score) is float for j in concurrent.judge_scores)
+    is_pg = app.engine.dialect.name == "postgresql"
+    assert shared_snapshots == [is_pg]  # one sequential read does not try
+
+
+def test_uncommitted_writes_are_read_on_the_sessions_own_connection(
+    app: App, shared_snapshots: list[bool]
+) -> None:
+    contest = load_handworked(app)
+    a = contest.entries["A"]
+    with app.transaction() as s:
+        challenge = challenge_of(s, contest)
+        boards.disqualify(s, challenge, "#" + str(a), "copied", "committee:ani", now=AS_OF)
+        _, _, inputs, _ = boards.load_inputs(s, challenge, AS_OF + timedelta(seconds=1))
+        assert {e.entry_id: e.status for e in inputs.entries}[a] == "disqualified"
+        s.rollback()
+    # A pending (unflushed) change also keeps the read on the session's connection.
+    with app.transaction() as s, s.no_autoflush:
+        entry = s.scalars(select(Entry).where(Entry.id == a)).one()
+        entry.status = EntryStatus.UNAVAILABLE
+        assert q.read_all(s, [lambda r: 1, lambda r: 2], workers=2) == [1, 2]
+    assert shared_snapshots == [False, False]
+
+
+def test_a_failing_read_raises_and_releases_its_connections(app: App) -> None:
+    load_handworked(app)
+
+    def fails(reader: q.Reader) -> None:
+        raise RuntimeError("boom")
+
+    with app.transaction() as s:
+        s.connection()
+        before = _checked_out(app)
+        with pytest.raises(RuntimeError, match="boom"):
+            q.read_all(s, [lambda r: r.rows(select(Entry.id)), fails], workers=2)
+        assert _checked_out(app) == before
+
+
+def test_the_fast_path_refuses_naive_times(app: App) -> None:
+    with app.transaction() as s, q.session_reader(s) as reader:
+        naive = datetime(2025, 1, 1)
+        with pytest.raises((ValueError, StatementError), match="naive datetime"):
+            q.board_entries(reader, 1, naive)
+
+
+def test_a_full_pool_keeps_the_read_on_the_sessions_connection(
+    app: App, shared_snapshots: list[bool]
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent reads are a PostgreSQL path")
+    engine = make_engine(app.settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        with Session(engine) as s, s.begin():
+            assert q.read_all(s, [lambda r: r.rows(select(Entry.id)), lambda r: 2]) == [[], 2]
+        assert shared_snapshots == [False]
+    finally:
+        engine.dispose()
