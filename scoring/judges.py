@@ -194,6 +194,37 @@ _result: Callable[..., CreativityResult] = (
 )
 
 
+def _scorecards(
+    judge: list[int],
+    items: list[tuple[tuple[str, float], ...]],
+    raw: list[float],
+    corrected: list[float],
+    calibrated: list[bool],
+    complete: list[bool],
+) -> list[Scorecard]:
+    """``Scorecard(*fields)`` for each set of fields (untrimmed), as :class:`_NewScorecard`
+    builds them but without a call per scorecard."""
+    if _scorecard is Scorecard:
+        return list(map(Scorecard, judge, items, raw, corrected, calibrated, complete))
+    out: list[Scorecard] = []
+    add = out.append
+    new = object.__new__
+    for j, it, r, c, cal, com in zip(
+        judge, items, raw, corrected, calibrated, complete, strict=True
+    ):
+        o = new(_NewScorecard)
+        o.judge_id = j
+        o.items = it
+        o.raw = r
+        o.corrected = c
+        o.calibrated = cal
+        o.complete = com
+        o.trimmed = False
+        o.__class__ = Scorecard  # type: ignore[assignment]
+        add(cast(Scorecard, o))
+    return out
+
+
 def _weighted_mean(values: tuple[tuple[str, float], ...], weights: dict[str, int]) -> float:
     """A scorecard's weighted mean with whole-number weights, rounded once: for scores in whole
     or half points it is exact, so two scorecards with the same mean get the same float."""
@@ -206,10 +237,24 @@ def _mean(values: list[float]) -> float:
     return math.fsum(values) / len(values)
 
 
-def _sd(values: list[float]) -> float:
-    """Population standard deviation (0 for a judge who always gives the same score)."""
-    m = _mean(values)
-    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / len(values))
+def _sd(values: FloatArray, m: float) -> float:
+    """Population standard deviation (0 for a judge who always gives the same score), given
+    the mean ``m`` (:func:`_mean`): ``sqrt(fsum((v - m) ** 2 for v in values) / n)``.
+
+    A judge's scorecards take few distinct values, so ``(v - m) ** 2`` (Python's power, which
+    need not round as ``d * d`` does) is worked out once per distinct value. The ``c`` copies of
+    a square ``q`` add up to exactly ``c * hi + c * lo``, where ``hi`` is ``q`` cut to 26
+    significant bits and ``lo = q - hi``: both products are exact, so fsum of them is the
+    exactly rounded sum of all the squares, the number fsum gives for them one by one.
+    """
+    distinct, counts = np.unique(values, return_counts=True)
+    if counts.max() >= 2**26:
+        return math.sqrt(math.fsum((v - m) ** 2 for v in values.tolist()) / values.size)
+    squares = np.array([d**2 for d in (distinct - m).tolist()], dtype=np.float64)
+    hi = (squares.view(np.int64) & np.int64(~(2**27 - 1))).view(np.float64)
+    lo = squares - hi
+    c = counts.astype(np.float64)
+    return math.sqrt(math.fsum(np.concatenate([c * hi, c * lo]).tolist()) / values.size)
 
 
 def _group_fsums(x: FloatArray, starts: IntArray) -> list[float]:
@@ -302,13 +347,15 @@ def _cards(
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """The effective scores (known item, eligible entry, no conflict), ordered by entry, judge
-    and the item's place in the rubric."""
+    """The effective scores (known item, eligible entry, no conflict), ordered by entry and judge:
+    scorecard ``card[r]`` of row ``r``; scorecard ``c`` starts at row ``starts[c]``."""
 
     entry: IntArray
     judge: IntArray
     item: IntArray  # index into crit.items
     score: FloatArray
+    card: IntArray
+    starts: IntArray
     blocked: dict[int, set[int]]
     ignored: set[str]
 
@@ -318,6 +365,20 @@ def _int_ids(values: list[Any], what: str) -> IntArray:
     if ids.dtype.kind not in "iu" or ids.dtype.itemsize > 8:
         raise TypeError(f"{what} ids must be integers")
     return ids.astype(np.int64)
+
+
+def _cards_of(
+    e: IntArray, j: IntArray, k: IntArray, n_items: int
+) -> tuple[IntArray, IntArray] | None:
+    """Scorecard of each row and first row of each scorecard (rows ordered by entry and judge);
+    None when a scorecard has two scores of one item."""
+    first = np.ones(e.size, dtype=bool)
+    first[1:] = (e[1:] != e[:-1]) | (j[1:] != j[:-1])
+    starts = np.flatnonzero(first)
+    card = np.cumsum(first) - 1
+    if e.size and np.bincount(card * n_items + k).max() > 1:
+        return None
+    return card, starts
 
 
 def _rows_one_by_one(
@@ -342,14 +403,11 @@ def _rows_one_by_one(
                 jud.append(key[1])
                 itm.append(p)
                 val.append(card[item])
-    return _Rows(
-        _int_ids(ent, "entry"),
-        _int_ids(jud, "judge"),
-        np.array(itm, dtype=np.int64),
-        np.array(val, dtype=np.float64),
-        blocked,
-        ignored,
-    )
+    e, j = _int_ids(ent, "entry"), _int_ids(jud, "judge")
+    k = np.array(itm, dtype=np.int64)
+    made = _cards_of(e, j, k, len(all_items))
+    assert made is not None
+    return _Rows(e, j, k, np.array(val, dtype=np.float64), *made, blocked, ignored)
 
 
 def _rows(
@@ -362,23 +420,22 @@ def _rows(
     scores = scores_in if isinstance(scores_in, Sequence) else list(scores_in)
     conflicts = conflicts_in if isinstance(conflicts_in, Sequence) else list(conflicts_in)
     n = len(scores)
+    n_items = len(crit.items)
     item_pos = {i.key: p for p, i in enumerate(crit.items)}
-    if n == 0 or len(item_pos) != len(crit.items):
+    if n == 0 or len(item_pos) != n_items:
         return _rows_one_by_one(crit, scores, conflicts, eligible)
     get = item_pos.get
-    itm = np.array([get(s.item, -1) for s in scores], dtype=np.int64)
+    itm = np.fromiter([get(s.item, -1) for s in scores], np.int64, n)
     ent = np.array([s.entry_id for s in scores])
     jud = np.array([s.judge_id for s in scores])
-    val = np.array([s.score for s in scores])
     elig = np.array(sorted(eligible)) if eligible else np.zeros(0, dtype=np.int64)
-    if not (
-        ent.dtype == np.int64
-        and jud.dtype == np.int64
-        and elig.dtype == np.int64
-        and val.dtype.kind in "biuf"
-    ):
+    try:
+        # float() of each score, as _cards does (a score float() refuses goes there).
+        val = np.fromiter([s.score for s in scores], np.float64, n)
+    except (TypeError, ValueError, OverflowError):
         return _rows_one_by_one(crit, scores, conflicts, eligible)
-    val = val.astype(np.float64)
+    if not (ent.dtype == np.int64 and jud.dtype == np.int64 and elig.dtype == np.int64):
+        return _rows_one_by_one(crit, scores, conflicts, eligible)
     known = itm >= 0
     lo, hi = crit.scale_min, crit.scale_max
     with np.errstate(invalid="ignore"):
@@ -387,23 +444,32 @@ def _rows(
         return _rows_one_by_one(crit, scores, conflicts, eligible)  # raises
     ignored = {scores[i].item for i in np.flatnonzero(~known).tolist()}
     take = np.flatnonzero(known & np.isin(ent, elig))
-    e, j, k = ent[take], jud[take], itm[take]
-    order = np.lexsort((k, j, e))
-    e, j, k, v = e[order], j[order], k[order], val[take[order]]
+    e, j = ent[take], jud[take]
+    if e.size:
+        e_min, j_min = int(e.min()), int(j.min())
+        j_span = int(j.max()) - j_min + 1
+        if (int(e.max()) - e_min + 1) * j_span < 2**62:
+            # Stable, and quick when the scores come ordered by entry and judge.
+            order = np.argsort((e - e_min) * j_span + (j - j_min), kind="stable")
+        else:
+            order = np.lexsort((j, e))
+        take = take[order]
+    e, j, k, v = ent[take], jud[take], itm[take], val[take]
     blocked = _blocked(conflicts, eligible)
     if blocked:
         drop = np.zeros(e.size, dtype=bool)
-        for eid, judges in blocked.items():
+        for eid, jset in blocked.items():
             a = int(np.searchsorted(e, eid, side="left"))
             b = int(np.searchsorted(e, eid, side="right"))
             if a < b:
-                drop[a:b] = np.isin(j[a:b], np.array(sorted(judges), dtype=np.int64))
+                drop[a:b] = np.isin(j[a:b], np.array(sorted(jset), dtype=np.int64))
         if drop.any():
             keep = ~drop
             e, j, k, v = e[keep], j[keep], k[keep], v[keep]
-    if e.size > 1 and ((e[1:] == e[:-1]) & (j[1:] == j[:-1]) & (k[1:] == k[:-1])).any():
+    made = _cards_of(e, j, k, n_items)
+    if made is None:
         return _rows_one_by_one(crit, scores, conflicts, eligible)  # raises
-    return _Rows(e, j, k, v, blocked, ignored)
+    return _Rows(e, j, k, v, *made, blocked, ignored)
 
 
 def _offsets(
@@ -439,31 +505,78 @@ def _offsets(
     return b, groups
 
 
+def _slices(objs: list[Scorecard], lo: IntArray, count: IntArray) -> list[tuple[Scorecard, ...]]:
+    """``tuple(objs[lo[q] : lo[q] + count[q]])`` for each q."""
+    out: list[tuple[Scorecard, ...]] = [()] * lo.size
+    if not objs:
+        return out
+    arr = np.fromiter(objs, dtype=object, count=len(objs))
+    for c in np.unique(count).tolist():
+        if c == 0:
+            continue
+        which = np.flatnonzero(count == c)
+        first = lo[which]
+        made = zip(*(arr[first + i].tolist() for i in range(c)), strict=True)
+        if which.size == lo.size:
+            return list(made)
+        for q, t in zip(which.tolist(), made, strict=True):
+            out[q] = t
+    return out
+
+
+def _pairs(
+    keys: list[str], values: FloatArray, present: BoolArray
+) -> tuple[npt.NDArray[np.object_], IntArray]:
+    """The distinct (key, score) pairs (bit for bit: 0.0 and -0.0 differ), and for each
+    scorecard and item the place of its pair (any place where the item was not scored)."""
+    n, n_items = values.shape
+    filled = np.where(present, values, 1.0)
+    twice = filled * 2.0
+    if n and (twice == np.rint(twice)).all() and np.abs(twice).max() < 2**30 and filled.all():
+        # Whole and half points without zeros (whose sign codes would lose): codes, no sort.
+        code = twice.astype(np.int64)
+        low = int(code.min())
+        span = int(code.max()) - low + 1
+        flat = (code - low) + np.arange(n_items, dtype=np.int64) * span
+        seen = np.bincount(flat.ravel(), minlength=n_items * span) > 0
+        where = np.flatnonzero(seen).tolist()
+        objs = np.empty(len(where), dtype=object)
+        for i, w in enumerate(where):
+            p, c = divmod(w, span)
+            objs[i] = (keys[p], (c + low) / 2.0)
+        return objs, (np.cumsum(seen) - 1)[flat]
+    place = np.empty((n, n_items), dtype=np.int64)
+    made: list[tuple[str, float]] = []
+    for p, key in enumerate(keys):
+        distinct, inverse = np.unique(filled[:, p].view(np.int64), return_inverse=True)
+        place[:, p] = inverse.reshape(-1) + len(made)
+        made += [(key, x) for x in distinct.view(np.float64).tolist()]
+    objs = np.empty(len(made), dtype=object)
+    for i, pair in enumerate(made):
+        objs[i] = pair
+    return objs, place
+
+
 def _item_tuples(
     keys: list[str], values: FloatArray, present: BoolArray, pattern: IntArray
 ) -> list[tuple[tuple[str, float], ...]]:
     """Each scorecard's ``items``: (key, score) of the items scored, in rubric order.
 
-    Pairs with the same key and score (bit for bit: 0.0 and -0.0 differ) are one tuple.
+    Equal pairs are one tuple object, as equal scores are one float.
     """
     n = values.shape[0]
-    pairs: list[npt.NDArray[np.object_]] = []
-    for p, key in enumerate(keys):
-        column = np.ascontiguousarray(values[:, p])
-        distinct, inverse = np.unique(column.view(np.int64), return_inverse=True)
-        objs = np.empty(distinct.size, dtype=object)
-        for i, x in enumerate(distinct.view(np.float64).tolist()):
-            objs[i] = (key, x)
-        pairs.append(objs[inverse.reshape(-1)])
-    patterns = np.unique(pattern)
-    if patterns.size == 1:
-        scored = np.flatnonzero(present[0]).tolist() if n else []
-        return list(zip(*(pairs[p].tolist() for p in scored), strict=True))
+    if n == 0:
+        return []
+    objs, place = _pairs(keys, values, present)
+    by_item = objs[np.ascontiguousarray(place.T)]  # item x scorecard
+    if pattern.min() == pattern.max():
+        scored = np.flatnonzero(present[0]).tolist()
+        return list(zip(*(by_item[p].tolist() for p in scored), strict=True))
     out: list[tuple[tuple[str, float], ...]] = [()] * n
-    for pat in patterns.tolist():
+    for pat in np.unique(pattern).tolist():
         rows = np.flatnonzero(pattern == pat)
         scored = np.flatnonzero(present[rows[0]]).tolist()
-        made = zip(*(pairs[p][rows].tolist() for p in scored), strict=True)
+        made = zip(*(by_item[p][rows].tolist() for p in scored), strict=True)
         for r, t in zip(rows.tolist(), made, strict=True):
             out[r] = t
     return out
@@ -488,13 +601,9 @@ def score_creativity(
     exclude_incomplete = crit.incomplete_scorecard == "exclude"
 
     # Scorecards: one per (entry, judge), in that order; a row of item scores each.
-    e, k = rows.entry, rows.item
-    first = np.ones(e.size, dtype=bool)
-    first[1:] = (e[1:] != e[:-1]) | (rows.judge[1:] != rows.judge[:-1])
-    starts = np.flatnonzero(first)
-    card = np.cumsum(first) - 1
+    card, k, starts = rows.card, rows.item, rows.starts
     n_cards = starts.size
-    card_e = e[starts]
+    card_e = rows.entry[starts]
     card_j = rows.judge[starts]
     values = np.zeros((n_cards, n_items), dtype=np.float64)
     values[card, k] = rows.score
@@ -529,11 +638,15 @@ def score_creativity(
     w_float = np.array([float(int_w.get(key, 0)) for key in all_items], dtype=np.float64)
     products = values * w_float
     with np.errstate(over="ignore", invalid="ignore"):
-        size = np.abs(products).sum(axis=1)
-        _, expo = np.frexp(size)
-        scaled = np.ldexp(products, (52 - expo)[:, None])
-        exact = np.isfinite(size) & (scaled == np.rint(scaled)).all(axis=1)
         num = products.sum(axis=1)
+        size = np.abs(products).sum(axis=1)
+        halves = products * 2.0
+        if n_cards and size.max() < 2.0**50 and (halves == np.rint(halves)).all():
+            exact = np.ones(n_cards, dtype=bool)  # all in half points (the usual case)
+        else:
+            _, expo = np.frexp(size)
+            scaled = np.ldexp(products, (52 - expo)[:, None])
+            exact = np.isfinite(size) & (scaled == np.rint(scaled)).all(axis=1)
     zero = ((values == 0) & present & counted).any(axis=1) | (num == 0)
     raw_c = num / pat_den[pat_of]
     use = np.flatnonzero(has_mean)
@@ -565,11 +678,14 @@ def score_creativity(
     by_judge = np.argsort(jcode, kind="stable")
     jstart = np.searchsorted(jcode[by_judge], np.arange(n_judges))
     jend = np.append(jstart[1:], jcode.size).tolist() if n_judges else []
-    raw_by_judge = raw_use[by_judge].tolist()
-    per_judge = [raw_by_judge[a:b] for a, b in zip(jstart.tolist(), jend, strict=True)]
-    stats_n = {j: len(v) for j, v in zip(judge_ids, per_judge, strict=True)}
-    stats_mean = {j: _mean(v) for j, v in zip(judge_ids, per_judge, strict=True)}
-    stats_sd = {j: _sd(v) for j, v in zip(judge_ids, per_judge, strict=True)}
+    raw_by_judge: list[float] = raw_use[by_judge].tolist()
+    spans = list(zip(jstart.tolist(), jend, strict=True))
+    stats_n = {j: b - a for j, (a, b) in zip(judge_ids, spans, strict=True)}
+    stats_mean = {j: _mean(raw_by_judge[a:b]) for j, (a, b) in zip(judge_ids, spans, strict=True)}
+    raw_sorted = raw_use[by_judge]
+    stats_sd = {
+        j: _sd(raw_sorted[a:b], stats_mean[j]) for j, (a, b) in zip(judge_ids, spans, strict=True)
+    }
     overall_mean = float(raw_use.mean()) if raw_use.size else None
     overall_sd = float(raw_use.std()) if raw_use.size else None
     calibrated = {
@@ -585,7 +701,10 @@ def score_creativity(
         if cal_j.any():
             jpos = np.cumsum(cal_j) - 1
             sel = np.flatnonzero(cal_c)
-            epos = np.unique(use_e[sel], return_inverse=True)[1].reshape(-1)
+            rows_e = use_e[sel]  # in order
+            new_e = np.ones(rows_e.size, dtype=bool)
+            new_e[1:] = rows_e[1:] != rows_e[:-1]
+            epos = np.cumsum(new_e) - 1
             b, groups = _offsets(
                 epos.astype(np.int64),
                 jpos[jcode[sel]].astype(np.int64),
@@ -618,16 +737,13 @@ def score_creativity(
     else:
         corrected_c = raw_use
 
-    cards_all = list(
-        map(
-            _scorecard,
-            use_j.tolist(),
-            items_list,
-            raw_use.tolist(),
-            corrected_c.tolist(),
-            cal_c.tolist(),
-            complete_u.tolist(),
-        )
+    cards_all = _scorecards(
+        use_j.tolist(),
+        items_list,
+        raw_use.tolist(),
+        corrected_c.tolist(),
+        cal_c.tolist(),
+        complete_u.tolist(),
     )
 
     # Entries, in id order; an entry's scorecards are consecutive, in judge order.
@@ -637,41 +753,28 @@ def score_creativity(
     lo = np.searchsorted(use_e, ids_arr, side="left")
     hi = np.searchsorted(use_e, ids_arr, side="right")
     count = hi - lo
-    lo_l: list[int] = lo.tolist()
-    hi_l: list[int] = hi.tolist()
-    count_l: list[int] = count.tolist()
     has = count > 0
     gstart = lo[has]
-    raw_mean: list[float | None] = [None] * n_e
-    corrected: list[float | None] = [None] * n_e
-    spread: list[float | None] = [None] * n_e
-    reason: list[str | None] = [None] * n_e
+    min_judges = crit.min_judges_per_entry
+    raw_mean_o = np.full(n_e, None, dtype=object)
+    corrected_o = np.full(n_e, None, dtype=object)
+    spread_o = np.full(n_e, None, dtype=object)
+    reason_o = np.full(n_e, None, dtype=object)
+    reason_o[count == 0] = "no_judge_scores"
+    reason_o[has & (count < min_judges)] = "too_few_judges"
     if gstart.size:
-        n_g = count[has].astype(np.float64)
-        raw_means = np.array(_group_fsums(raw_use, gstart)) / n_g
-        corr_means = np.array(_group_fsums(corrected_c, gstart)) / n_g
+        n_g = count[has]
+        raw_mean_o[has] = np.array(_group_fsums(raw_use, gstart)) / n_g.astype(np.float64)
+        placed = n_g >= min_judges
+        corr_means = np.array(_group_fsums(corrected_c, gstart)) / n_g.astype(np.float64)
+        corrected_o[count >= min_judges] = corr_means[placed]
         spreads_g = np.maximum.reduceat(corrected_c, gstart) - np.minimum.reduceat(
             corrected_c, gstart
         )
-        for q, x, c, s in zip(
-            np.flatnonzero(has).tolist(),
-            raw_means.tolist(),
-            corr_means.tolist(),
-            spreads_g.tolist(),
-            strict=True,
-        ):
-            raw_mean[q] = x
-            corrected[q] = c
-            if count_l[q] >= 2:
-                spread[q] = s
-    cards_e = [tuple(cards_all[a:b]) for a, b in zip(lo_l, hi_l, strict=True)]
-    min_judges = crit.min_judges_per_entry
-    trim_from = crit.trim_min_judges if crit.trim else None
-    for q, n in enumerate(count_l):
-        if n < min_judges:
-            reason[q] = "no_judge_scores" if n == 0 else "too_few_judges"
-            corrected[q] = spread[q] = None
-        elif trim_from is not None and n >= trim_from:
+        spread_o[(count >= min_judges) & (count >= 2)] = spreads_g[placed & (n_g >= 2)]
+    cards_e = _slices(cards_all, lo, count)
+    if crit.trim:
+        for q in np.flatnonzero(count >= max(min_judges, crit.trim_min_judges)).tolist():
             ranked = sorted(cards_e[q], key=lambda c: (c.corrected, c.judge_id))
             low, high = ranked[0], ranked[-1]
             cards_e[q] = tuple(
@@ -681,8 +784,9 @@ def score_creativity(
                 for c in cards_e[q]
             )
             kept = [c.corrected for c in ranked[1:-1]]
-            corrected[q] = _mean(kept)
-            spread[q] = max(kept) - min(kept) if len(kept) >= 2 else None
+            corrected_o[q] = _mean(kept)
+            spread_o[q] = max(kept) - min(kept) if len(kept) >= 2 else None
+    spread: list[float | None] = spread_o.tolist()
 
     none: tuple[int, ...] = ()
     conflicted: list[tuple[int, ...]] = [none] * n_e
@@ -694,7 +798,15 @@ def score_creativity(
         for eid, skipped in incomplete_excluded.items():
             excluded[where[eid]] = tuple(sorted(skipped))
     made = map(
-        _result, entry_ids, cards_e, conflicted, excluded, raw_mean, corrected, reason, spread
+        _result,
+        entry_ids,
+        cards_e,
+        conflicted,
+        excluded,
+        raw_mean_o.tolist(),
+        corrected_o.tolist(),
+        reason_o.tolist(),
+        spread,
     )
     results = dict(zip(entry_ids, made, strict=True))
     spreads = [s for s in spread if s is not None]

@@ -209,3 +209,18 @@ def test_scorecards_built_fast_are_ordinary_scorecards() -> None:
     assert pickle.loads(pickle.dumps(results)) == results
     with pytest.raises(AttributeError):
         card.raw = 1.0  # type: ignore[misc]
+
+
+def test_sd_from_distinct_values_is_the_one_by_one_sd() -> None:
+    import numpy as np
+
+    from scoring.judges import _sd
+
+    rng = random.Random(11)
+    for _ in range(300):
+        pool = [rng.uniform(-3, 12) for _ in range(rng.randint(1, 6))]
+        pool += [rng.randint(10, 100) / 10 for _ in range(rng.randint(0, 6))]
+        values = [rng.choice(pool) for _ in range(rng.randint(1, 400))]
+        m = math.fsum(values) / len(values)
+        want = math.sqrt(math.fsum((v - m) ** 2 for v in values) / len(values))
+        assert repr(_sd(np.array(values), m)) == repr(want)
