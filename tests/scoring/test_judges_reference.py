@@ -224,3 +224,32 @@ def test_sd_from_distinct_values_is_the_one_by_one_sd() -> None:
         m = math.fsum(values) / len(values)
         want = math.sqrt(math.fsum((v - m) ** 2 for v in values) / len(values))
         assert repr(_sd(np.array(values), m)) == repr(want)
+
+
+@pytest.mark.parametrize("correction", ["offset", "zscore", "raw"])
+def test_zero_scores_of_either_sign(correction: str) -> None:
+    # 0.0 and -0.0 are equal but print differently: the old code shared one mean between
+    # scorecards whose weighted scores were equal, and fsum of zeros is 0.0.
+    crit = replace(
+        BASE, scale_min=0.0, scale_max=10.0, min_scores_per_judge=2, correction=correction
+    )
+    shapes = [
+        (-0.0, -0.0, -0.0, -0.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (-0.0, -0.0, -0.0, -0.0),
+        (0.0, -0.0, 0.0, -0.0),
+        (-0.0, 0.0, 5.0, -0.0),
+        (5.0, 5.0, 5.0, 5.0),
+        (-0.0, 0.5, -0.0, 2.5),
+        (0.0, 0.5, 0.0, 2.5),
+    ]
+    for order in (shapes, shapes[::-1]):
+        scores = [
+            JudgeScoreInput(e, j, key, x)
+            for e, xs in enumerate(order)
+            for j in (1, 2)
+            for key, x in zip(KEYS, xs, strict=True)
+        ]
+        same(crit, scores, [], range(len(order)))
+        # Without the zero-weight items' scores, and with one item not scored.
+        same(crit, [s for s in scores if s.item != KEYS[3]], [], range(len(order)))
