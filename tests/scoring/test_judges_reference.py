@@ -14,7 +14,7 @@ import pickle
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -227,7 +227,7 @@ def test_sd_from_distinct_values_is_the_one_by_one_sd() -> None:
 
 
 @pytest.mark.parametrize("correction", ["offset", "zscore", "raw"])
-def test_zero_scores_of_either_sign(correction: str) -> None:
+def test_zero_scores_of_either_sign(correction: Literal["offset", "zscore", "raw"]) -> None:
     # 0.0 and -0.0 are equal but print differently: the old code shared one mean between
     # scorecards whose weighted scores were equal, and fsum of zeros is 0.0.
     crit = replace(
