@@ -225,6 +225,38 @@ def _scorecards(
     return out
 
 
+def _results(
+    entry_ids: list[int],
+    cards: list[tuple[Scorecard, ...]],
+    conflicted: list[tuple[int, ...]],
+    excluded: list[tuple[int, ...]],
+    raw_mean: list[float | None],
+    corrected: list[float | None],
+    reason: list[str | None],
+    spread: list[float | None],
+) -> dict[int, CreativityResult]:
+    """``{entry_id: CreativityResult(entry_id, *fields)}``, built as :func:`_scorecards` builds
+    scorecards."""
+    columns = (entry_ids, cards, conflicted, excluded, raw_mean, corrected, reason, spread)
+    if _result is CreativityResult:
+        return dict(zip(entry_ids, map(CreativityResult, *columns), strict=True))
+    out: dict[int, CreativityResult] = {}
+    new = object.__new__
+    for e, sc, cj, ex, rm, co, mr, sp in zip(*columns, strict=True):
+        o = new(_NewResult)
+        o.entry_id = e
+        o.scorecards = sc
+        o.conflicted_judges = cj
+        o.excluded_incomplete = ex
+        o.raw_mean = rm
+        o.corrected = co
+        o.missing_reason = mr
+        o.spread = sp
+        o.__class__ = CreativityResult  # type: ignore[assignment]
+        out[e] = cast(CreativityResult, o)
+    return out
+
+
 def _weighted_mean(values: tuple[tuple[str, float], ...], weights: dict[str, int]) -> float:
     """A scorecard's weighted mean with whole-number weights, rounded once: for scores in whole
     or half points it is exact, so two scorecards with the same mean get the same float."""
@@ -257,7 +289,7 @@ def _sd(values: FloatArray, m: float) -> float:
     return math.sqrt(math.fsum(np.concatenate([c * hi, c * lo]).tolist()) / values.size)
 
 
-def _group_fsums(x: FloatArray, starts: IntArray) -> list[float]:
+def _group_fsums(x: FloatArray, starts: IntArray) -> FloatArray:
     """``math.fsum`` of each group ``x[starts[g]:starts[g + 1]]`` (groups not empty).
 
     fsum is the exactly rounded sum. Where the values of a group are whole multiples of one
@@ -270,25 +302,31 @@ def _group_fsums(x: FloatArray, starts: IntArray) -> list[float]:
     _, expo = np.frexp(x)
     # x * 2**(53 - expo) is a whole number; zeros need nothing.
     need = np.where(x != 0, 53 - expo, np.iinfo(np.int32).min).astype(np.int64)
-    scale = np.maximum.reduceat(need, starts)
-    biggest = np.maximum.reduceat(np.abs(x), starts)
+    top = int(need.max())
     with np.errstate(over="ignore", invalid="ignore"):
-        ok = np.ldexp(biggest, np.clip(scale, -2000, 2000)) * counts < 2.0**62
-        ok &= np.abs(scale) < 1000
-        scale = np.where(ok, scale, 0)
-        per = np.repeat(scale, counts)
-        whole = np.where(np.repeat(ok, counts), np.ldexp(x, per), 0.0).astype(np.int64)
-        total = np.add.reduceat(whole, starts)
-        sums = np.ldexp(total.astype(np.float64), -scale)
+        if abs(top) < 1000 and float(np.abs(x).max()) * 2.0**top * int(counts.max()) < 2.0**62:
+            # One scale fits all groups (the usual case).
+            total = np.add.reduceat(np.ldexp(x, top).astype(np.int64), starts)
+            sums = np.ldexp(total.astype(np.float64), -top)
+            ok = np.ones(starts.size, dtype=bool)
+        else:
+            scale = np.maximum.reduceat(need, starts)
+            biggest = np.maximum.reduceat(np.abs(x), starts)
+            ok = np.ldexp(biggest, np.clip(scale, -2000, 2000)) * counts < 2.0**62
+            ok &= np.abs(scale) < 1000
+            scale = np.where(ok, scale, 0)
+            per = np.repeat(scale, counts)
+            whole = np.where(np.repeat(ok, counts), np.ldexp(x, per), 0.0).astype(np.int64)
+            total = np.add.reduceat(whole, starts)
+            sums = np.ldexp(total.astype(np.float64), -scale)
     ok &= (total != 0) & (np.abs(sums) >= np.finfo(np.float64).tiny)
-    out: list[float] = sums.tolist()
     if not ok.all():
         values = x.tolist()
         ends = (starts + counts).tolist()
         first = starts.tolist()
         for g in np.flatnonzero(~ok).tolist():
-            out[g] = math.fsum(values[first[g] : ends[g]])
-    return out
+            sums[g] = math.fsum(values[first[g] : ends[g]])
+    return sums
 
 
 def _blocked(conflicts: Iterable[Conflict], eligible: set[int]) -> dict[int, set[int]]:
@@ -764,9 +802,9 @@ def score_creativity(
     reason_o[has & (count < min_judges)] = "too_few_judges"
     if gstart.size:
         n_g = count[has]
-        raw_mean_o[has] = np.array(_group_fsums(raw_use, gstart)) / n_g.astype(np.float64)
+        raw_mean_o[has] = _group_fsums(raw_use, gstart) / n_g.astype(np.float64)
         placed = n_g >= min_judges
-        corr_means = np.array(_group_fsums(corrected_c, gstart)) / n_g.astype(np.float64)
+        corr_means = _group_fsums(corrected_c, gstart) / n_g.astype(np.float64)
         corrected_o[count >= min_judges] = corr_means[placed]
         spreads_g = np.maximum.reduceat(corrected_c, gstart) - np.minimum.reduceat(
             corrected_c, gstart
@@ -797,8 +835,7 @@ def score_creativity(
             conflicted[where[eid]] = tuple(sorted(jset))
         for eid, skipped in incomplete_excluded.items():
             excluded[where[eid]] = tuple(sorted(skipped))
-    made = map(
-        _result,
+    results = _results(
         entry_ids,
         cards_e,
         conflicted,
@@ -808,7 +845,6 @@ def score_creativity(
         reason_o.tolist(),
         spread,
     )
-    results = dict(zip(entry_ids, made, strict=True))
     spreads = [s for s in spread if s is not None]
 
     judges = tuple(

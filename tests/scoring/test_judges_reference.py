@@ -193,7 +193,7 @@ def test_group_fsums_are_fsum() -> None:
         groups = [[pick() for _ in range(n)] for n in sizes]
         flat = np.array([x for g in groups for x in g], dtype=np.float64)
         starts = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
-        got = _group_fsums(flat, starts)
+        got = _group_fsums(flat, starts).tolist()
         assert [repr(x) for x in got] == [repr(math.fsum(g)) for g in groups]
 
 
