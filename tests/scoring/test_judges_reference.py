@@ -44,6 +44,19 @@ WEIGHTS = [
 SCALES = [(1.0, 10.0), (0.0, 10.0), (-5.0, 5.0), (0.5, 7.25)]
 
 
+SAME: Any = object()
+
+
+def changed(s: JudgeScoreInput, item: str = SAME, score: Any = SAME) -> JudgeScoreInput:
+    """``s`` with another item or score (JudgeScoreInput may be a dataclass or a named tuple)."""
+    return JudgeScoreInput(
+        s.entry_id,
+        s.judge_id,
+        s.item if item is SAME else item,
+        s.score if score is SAME else score,
+    )
+
+
 def outcome(crit: JudgesCriterion, scores: Any, conflicts: Any, eligible: Any, fn: Any) -> str:
     try:
         results, summary = fn(crit, scores, conflicts, eligible)
@@ -145,12 +158,12 @@ def test_the_same_bad_score_is_reported(contest: Any, data: st.DataObject) -> No
         bad = data.draw(
             st.sampled_from(
                 [
-                    replace(s, score=crit.scale_max + 1),
-                    replace(s, score=crit.scale_min - 0.5),
-                    replace(s, score=math.nan),
-                    replace(s, score=math.inf),
-                    replace(s, score=s.score + 0.0),  # a second score of the same item
-                    replace(s, item="humour", score=math.nan),  # unknown items are not checked
+                    changed(s, score=crit.scale_max + 1),
+                    changed(s, score=crit.scale_min - 0.5),
+                    changed(s, score=math.nan),
+                    changed(s, score=math.inf),
+                    changed(s, score=s.score + 0.0),  # a second score of the same item
+                    changed(s, item="humour", score=math.nan),  # unknown items are not checked
                 ]
             )
         )
@@ -165,13 +178,13 @@ def test_unusual_score_types_take_the_one_by_one_path() -> None:
         for j in range(3):
             scores += [JudgeScoreInput(e, j, key, e + j + 1) for key in KEYS]  # ints
     same(crit, scores, [Conflict(2, 1)], range(6))
-    scores[5] = replace(scores[5], score=True)
+    scores[5] = changed(scores[5], score=True)
     same(crit, scores, [], range(6))
-    scores[7] = replace(scores[7], score="7")  # type: ignore[arg-type]
+    scores[7] = changed(scores[7], score="7")
     same(crit, scores, [], range(6))
-    scores[9] = replace(scores[9], score=None)  # type: ignore[arg-type]
+    scores[9] = changed(scores[9], score=None)
     same(crit, scores, [], range(6))
-    scores[9] = replace(scores[9], item="humour")
+    scores[9] = changed(scores[9], item="humour")
     same(crit, scores, [], range(6))
     same(crit, [], [], range(3))
     same(crit, scores, [], [])
