@@ -25,15 +25,15 @@ is never a zero: an entry's creativity is the (optionally trimmed) mean of the s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from scoring.inputs import Conflict, InputError, JudgeScoreInput
+from scoring.records import record
 from scoring.rubric import JudgesCriterion
 
 # A judge whose scorecards vary less than this is treated as giving one constant score.
@@ -46,7 +46,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scorecard:
     """One judge's scores of one entry: raw items, raw mean, and the corrected value."""
 
@@ -59,7 +59,7 @@ class Scorecard:
     trimmed: bool = False  # True when the trimmed mean dropped this scorecard
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreativityResult:
     entry_id: int
     scorecards: tuple[Scorecard, ...]
@@ -71,7 +71,7 @@ class CreativityResult:
     spread: float | None  # max - min of the corrected scorecards used
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JudgeStat:
     judge_id: int
     scorecards: int
@@ -82,7 +82,7 @@ class JudgeStat:
     group: int | None  # linked group of judges in the offset model
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JudgingSummary:
     correction: str
     judges: tuple[JudgeStat, ...]
@@ -93,107 +93,6 @@ class JudgingSummary:
     ignored_items: tuple[str, ...]  # scores of items this rubric does not have
 
 
-class _NewScorecard:
-    """Builds a :class:`Scorecard` without the frozen dataclass's ``__init__``.
-
-    That ``__init__`` stores each field through ``object.__setattr__`` (the class forbids plain
-    assignment), about 1.2 µs a scorecard, 30,000 of them on a 10k board. This class has the
-    same slots, fills them by plain assignment, then makes the object a ``Scorecard``: the
-    result is an ordinary ``Scorecard``, equal to one built by its constructor.
-    """
-
-    __slots__ = ("calibrated", "complete", "corrected", "items", "judge_id", "raw", "trimmed")
-    judge_id: int
-    items: tuple[tuple[str, float], ...]
-    raw: float
-    corrected: float
-    calibrated: bool
-    complete: bool
-    trimmed: bool
-
-    def __init__(
-        self,
-        judge_id: int,
-        items: tuple[tuple[str, float], ...],
-        raw: float,
-        corrected: float,
-        calibrated: bool,
-        complete: bool,
-        trimmed: bool = False,
-    ) -> None:
-        self.judge_id = judge_id
-        self.items = items
-        self.raw = raw
-        self.corrected = corrected
-        self.calibrated = calibrated
-        self.complete = complete
-        self.trimmed = trimmed
-        self.__class__ = Scorecard  # type: ignore[assignment]
-
-
-class _NewResult:
-    """Builds a :class:`CreativityResult` the way :class:`_NewScorecard` builds a scorecard."""
-
-    __slots__ = (
-        "conflicted_judges",
-        "corrected",
-        "entry_id",
-        "excluded_incomplete",
-        "missing_reason",
-        "raw_mean",
-        "scorecards",
-        "spread",
-    )
-    entry_id: int
-    scorecards: tuple[Scorecard, ...]
-    conflicted_judges: tuple[int, ...]
-    excluded_incomplete: tuple[int, ...]
-    raw_mean: float | None
-    corrected: float | None
-    missing_reason: str | None
-    spread: float | None
-
-    def __init__(
-        self,
-        entry_id: int,
-        scorecards: tuple[Scorecard, ...],
-        conflicted_judges: tuple[int, ...],
-        excluded_incomplete: tuple[int, ...],
-        raw_mean: float | None,
-        corrected: float | None,
-        missing_reason: str | None,
-        spread: float | None,
-    ) -> None:
-        self.entry_id = entry_id
-        self.scorecards = scorecards
-        self.conflicted_judges = conflicted_judges
-        self.excluded_incomplete = excluded_incomplete
-        self.raw_mean = raw_mean
-        self.corrected = corrected
-        self.missing_reason = missing_reason
-        self.spread = spread
-        self.__class__ = CreativityResult  # type: ignore[assignment]
-
-
-def _same_layout(builder: type, cls: type) -> bool:
-    names = sorted(f.name for f in fields(cls))
-    slots: tuple[str, ...] = getattr(builder, "__slots__", ())
-    return sorted(slots) == sorted(getattr(cls, "__slots__", ())) == names
-
-
-# The builders must follow the dataclasses field for field; otherwise use the constructors.
-_scorecard: Callable[..., Scorecard] = (
-    cast(Callable[..., Scorecard], _NewScorecard)
-    if _same_layout(_NewScorecard, Scorecard)
-    else Scorecard
-)
-_result: Callable[..., CreativityResult] = (
-    cast(Callable[..., CreativityResult], _NewResult)
-    if _same_layout(_NewResult, CreativityResult)
-    else CreativityResult
-)
-
-
 def _scorecards(
     judge: list[int],
     items: list[tuple[tuple[str, float], ...]],
@@ -202,27 +101,8 @@ def _scorecards(
     calibrated: list[bool],
     complete: list[bool],
 ) -> list[Scorecard]:
-    """``Scorecard(*fields)`` for each set of fields (untrimmed), as :class:`_NewScorecard`
-    builds them but without a call per scorecard."""
-    if _scorecard is Scorecard:
-        return list(map(Scorecard, judge, items, raw, corrected, calibrated, complete))
-    out: list[Scorecard] = []
-    add = out.append
-    new = object.__new__
-    for j, it, r, c, cal, com in zip(
-        judge, items, raw, corrected, calibrated, complete, strict=True
-    ):
-        o = new(_NewScorecard)
-        o.judge_id = j
-        o.items = it
-        o.raw = r
-        o.corrected = c
-        o.calibrated = cal
-        o.complete = com
-        o.trimmed = False
-        o.__class__ = Scorecard  # type: ignore[assignment]
-        add(cast(Scorecard, o))
-    return out
+    """``Scorecard(*fields)`` for each set of fields (untrimmed)."""
+    return list(map(Scorecard, judge, items, raw, corrected, calibrated, complete))
 
 
 def _results(
@@ -235,26 +115,9 @@ def _results(
     reason: list[str | None],
     spread: list[float | None],
 ) -> dict[int, CreativityResult]:
-    """``{entry_id: CreativityResult(entry_id, *fields)}``, built as :func:`_scorecards` builds
-    scorecards."""
+    """``{entry_id: CreativityResult(entry_id, *fields)}``."""
     columns = (entry_ids, cards, conflicted, excluded, raw_mean, corrected, reason, spread)
-    if _result is CreativityResult:
-        return dict(zip(entry_ids, map(CreativityResult, *columns), strict=True))
-    out: dict[int, CreativityResult] = {}
-    new = object.__new__
-    for e, sc, cj, ex, rm, co, mr, sp in zip(*columns, strict=True):
-        o = new(_NewResult)
-        o.entry_id = e
-        o.scorecards = sc
-        o.conflicted_judges = cj
-        o.excluded_incomplete = ex
-        o.raw_mean = rm
-        o.corrected = co
-        o.missing_reason = mr
-        o.spread = sp
-        o.__class__ = CreativityResult  # type: ignore[assignment]
-        out[e] = cast(CreativityResult, o)
-    return out
+    return dict(zip(entry_ids, map(CreativityResult, *columns), strict=True))
 
 
 def _weighted_mean(values: tuple[tuple[str, float], ...], weights: dict[str, int]) -> float:
@@ -383,7 +246,7 @@ def _cards(
     return cards, blocked, ignored
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Rows:
     """The effective scores (known item, eligible entry, no conflict), ordered by entry and judge:
     scorecard ``card[r]`` of row ``r``; scorecard ``c`` starts at row ``starts[c]``."""
@@ -816,7 +679,7 @@ def score_creativity(
             ranked = sorted(cards_e[q], key=lambda c: (c.corrected, c.judge_id))
             low, high = ranked[0], ranked[-1]
             cards_e[q] = tuple(
-                _scorecard(c.judge_id, c.items, c.raw, c.corrected, c.calibrated, c.complete, True)
+                Scorecard(c.judge_id, c.items, c.raw, c.corrected, c.calibrated, c.complete, True)
                 if c is low or c is high
                 else c
                 for c in cards_e[q]
