@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -685,81 +686,100 @@ def _compute_board(
             )
 
     # rows -------------------------------------------------------------------------------------
-    rows: list[BoardRow] = []
-    eff_cache: dict[tuple[int, int], float] = {}
+    # Built column by column (one list per field, then one constructor call per row through
+    # map): the same rows as a loop over entries, with far fewer lookups.
     ranks_arr = placed.ranks.tolist()
     units_arr = placed.units.tolist()
     den_arr = placed.den_w.tolist()
     scale = 10**rubric.ranking.decimals
-    crit_info = [
-        (
-            c,
-            c.weight > 0,
-            placed.iw[c.key],
-            creativity if c.source == "judges" else None,
-            audience if c.source == "metrics" else None,
-            indicators if c.source == "indicators" else None,
-        )
-        for c in rubric.criteria
-    ]
-    no_reasons: dict[str, str] = {}
-    for e in ordered:
-        eid = e.entry_id
-        pos = row_of.get(eid)
-        placed_here = pos is not None and ranks_arr[pos] > 0
-        entry_reasons = reasons.get(eid, no_reasons)
-        crits: list[CriterionResult] = []
-        for c, positive, iw, cre, aud, ind in crit_info:
-            sc = None if pos is None else columns.get(c.key, none_column)[pos]
+    ids_all = [e.entry_id for e in ordered]
+    n_all = len(ids_all)
+    positions = [row_of.get(eid) for eid in ids_all]
+    here = [p is not None and ranks_arr[p] > 0 for p in positions]
+    nones: list[Any] = [None] * n_all
+    eff_cache: dict[tuple[int, int], float] = {}
+    per_criterion: list[list[CriterionResult]] = []
+    for c in rubric.criteria:
+        col = columns.get(c.key, none_column)
+        sc_list = [None if p is None else col[p] for p in positions]
+        positive = c.weight > 0
+        iw = placed.iw[c.key]
+        effs: list[float] = []
+        for p, placed_here, sc in zip(positions, here, sc_list, strict=True):
             eff = 0.0
             if placed_here and sc is not None and positive:
-                assert pos is not None
-                pair = (iw, int(den_arr[pos]))
+                assert p is not None
+                pair = (iw, int(den_arr[p]))
                 got = eff_cache.get(pair)
                 if got is None:
                     got = eff_cache[pair] = float(Fraction(*pair))
                 eff = got
-            crits.append(
-                CriterionResult(
-                    key=c.key,
-                    source=c.source,
-                    weight=c.weight,
-                    effective_weight=eff,
-                    score=None if sc is None else sc / 100,
-                    weighted=None if sc is None else eff * sc / 100,
-                    missing_reason=entry_reasons.get(c.key),
-                    creativity=cre.get(eid) if cre is not None else None,
-                    audience=aud.get(eid) if aud is not None else None,
-                    indicators=ind.get(eid) if ind is not None else None,
+            effs.append(eff)
+        missing = list(nones)
+        for i, eid in enumerate(ids_all):
+            entry_reasons = reasons.get(eid)
+            if entry_reasons is not None:
+                missing[i] = entry_reasons.get(c.key)
+        explained: list[dict[int, Any] | None] = [
+            creativity if c.source == "judges" else None,
+            audience if c.source == "metrics" else None,
+            indicators if c.source == "indicators" else None,
+        ]
+        details = [nones if d is None else [d.get(eid) for eid in ids_all] for d in explained]
+        per_criterion.append(
+            list(
+                map(
+                    CriterionResult,
+                    repeat(c.key, n_all),
+                    repeat(c.source, n_all),
+                    repeat(c.weight, n_all),
+                    effs,
+                    [None if sc is None else sc / 100 for sc in sc_list],
+                    [
+                        None if sc is None else eff * sc / 100
+                        for eff, sc in zip(effs, sc_list, strict=True)
+                    ],
+                    missing,
+                    *details,
                 )
             )
-        assert pos is None or isinstance(pos, int)
-        units = int(units_arr[pos]) if placed_here and pos is not None else None
+        )
+    criteria_of: list[tuple[CriterionResult, ...]] = (
+        list(zip(*per_criterion, strict=True)) if per_criterion else [()] * n_all
+    )
+    totals: list[float | None] = [
+        units_arr[p] / scale if placed_here and p is not None else None
+        for p, placed_here in zip(positions, here, strict=True)
+    ]
+    flag_tuples: list[tuple[IntegrityFlag, ...]] = []
+    for eid in ids_all:
         entry_flags = flags.get(eid)
         if entry_flags and len(entry_flags) > 1:
             entry_flags.sort(key=lambda f: (f.signal, f.start or _EPOCH))
-        rows.append(
-            BoardRow(
-                entry_id=eid,
-                library=e.library,
-                platform=e.platform,
-                tier=e.tier,
-                province=e.province,
-                pillar=e.pillar,
-                url=e.url,
-                title=e.title,
-                posted_at=e.posted_at,
-                status=e.status,
-                status_reason=e.status_reason,
-                rank=ranks.get(eid),
-                total=None if units is None else units / scale,
-                segment_ranks=segment_ranks[eid],
-                criteria=tuple(crits),
-                flags=tuple(entry_flags) if entry_flags else (),
-                notes=tuple(notes[eid]),
-                unranked_reason=None if eid in ranks else unranked.get(eid),
-            )
+        flag_tuples.append(tuple(entry_flags) if entry_flags else ())
+    rows: list[BoardRow] = list(
+        map(
+            BoardRow,
+            ids_all,
+            [e.library for e in ordered],
+            [e.platform for e in ordered],
+            [e.tier for e in ordered],
+            [e.province for e in ordered],
+            [e.pillar for e in ordered],
+            [e.url for e in ordered],
+            [e.title for e in ordered],
+            [e.posted_at for e in ordered],
+            [e.status for e in ordered],
+            [e.status_reason for e in ordered],
+            [ranks.get(eid) for eid in ids_all],
+            totals,
+            [segment_ranks[eid] for eid in ids_all],
+            criteria_of,
+            flag_tuples,
+            [tuple(notes[eid]) for eid in ids_all],
+            [None if eid in ranks else unranked.get(eid) for eid in ids_all],
         )
+    )
     rows.sort(
         key=lambda r: (
             r.rank is None,
