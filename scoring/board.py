@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from functools import cached_property
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,7 @@ __all__ = [
 SEGMENTS = ("tier", "province", "platform")
 STALE_SNAPSHOT = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_entry_id = attrgetter("entry_id")
 
 
 @record
@@ -275,16 +277,18 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         if f.followers is not None and f.followers < 0:
             raise InputError(f"entry {f.entry_id}: negative follower count")
         seen.add(f.entry_id)
-    if not {js.entry_id for js in inputs.judge_scores} <= entries.keys():
+    known = entries.keys()
+    if not known >= set(map(_entry_id, inputs.judge_scores)):
         for js in inputs.judge_scores:
             if js.entry_id not in entries:
                 raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")
     for c in inputs.conflicts:
         if c.entry_id not in entries:
             raise InputError(f"conflict of judge {c.judge_id}: unknown entry {c.entry_id}")
-    for iv in inputs.indicators:
-        if iv.entry_id not in entries:
-            raise InputError(f"indicator {iv.indicator}: unknown entry {iv.entry_id}")
+    if not known >= set(map(_entry_id, inputs.indicators)):
+        for iv in inputs.indicators:
+            if iv.entry_id not in entries:
+                raise InputError(f"indicator {iv.indicator}: unknown entry {iv.entry_id}")
     return entries
 
 
