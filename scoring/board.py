@@ -49,7 +49,6 @@ from scoring.inputs import (
     FollowerCount,
     InputError,
     SnapshotInput,
-    entry_cutoff,
 )
 from scoring.integrity import IntegrityFlag, ratio_flags, series_flags, spread_flags
 from scoring.judges import CreativityResult, JudgingSummary, score_creativity
@@ -77,6 +76,7 @@ __all__ = [
 SEGMENTS = ("tier", "province", "platform")
 STALE_SNAPSHOT = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _entry_id = attrgetter("entry_id")
 
 
@@ -294,7 +294,7 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
 
 def _posted_us(e: EntryInput) -> int:
     assert e.posted_at is not None
-    return (e.posted_at - _EPOCH) // timedelta(microseconds=1)
+    return (e.posted_at - _EPOCH) // _MICROSECOND
 
 
 def _int_weights(weights: Mapping[str, Fraction]) -> dict[str, int]:
@@ -341,6 +341,21 @@ def _rank_rows(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = first + 1
     return ranks
+
+
+def _average_ranks(x: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """1-based ranks of ``x``, ties sharing their average rank (scipy's ``rankdata``)."""
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    before = np.cumsum(counts) - counts
+    averages: npt.NDArray[np.float64] = before + (counts + 1) / 2
+    return averages[inverse.reshape(x.shape)]
+
+
+def _spearman(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> float:
+    """Spearman's rank correlation of two non-constant samples, computed as
+    ``scipy.stats.spearmanr`` does (Pearson's r of the average ranks), without its overhead."""
+    r = np.asarray(np.corrcoef(np.vstack((_average_ranks(a), _average_ranks(b)))))
+    return float(r[1, 0])
 
 
 def _place(grid: _Grid, weights: Mapping[str, Fraction], rubric: Rubric) -> _Placed:
@@ -469,27 +484,35 @@ def _compute_board(
     notes: dict[int, list[Note]] = {e.entry_id: [] for e in ordered}
     competing: list[EntryInput] = []
     cutoffs: dict[int, datetime] = {}
+    # entry_cutoff(posted, window, close, as_of), with what does not depend on the entry
+    # worked out once.
+    base_cut = min(closes_at, as_of)
+    window_span = None if window is None else timedelta(days=window)
+    opens_at = inputs.opens_at
     for e in ordered:
-        if e.status == DISQUALIFIED:
-            unranked[e.entry_id] = "disqualified"
-        elif e.posted_at is None or e.posted_at > as_of:
-            unranked[e.entry_id] = "not_posted"
-        elif e.posted_at > closes_at:
-            unranked[e.entry_id] = "posted_after_close"
+        eid, posted, status = e.entry_id, e.posted_at, e.status
+        if status == DISQUALIFIED:
+            unranked[eid] = "disqualified"
+        elif posted is None or posted > as_of:
+            unranked[eid] = "not_posted"
+        elif posted > closes_at:
+            unranked[eid] = "posted_after_close"
         else:
             competing.append(e)
-        if e.posted_at is not None and e.posted_at <= as_of:
-            cutoffs[e.entry_id] = entry_cutoff(e.posted_at, window, closes_at, as_of)
-            if e.posted_at < inputs.opens_at:
-                notes[e.entry_id].append(Note("posted_before_open", e.posted_at.isoformat()))
-            if window is not None:
-                full = e.posted_at + timedelta(days=window)
+        if posted is not None and posted <= as_of:
+            if window_span is None:
+                cutoffs[eid] = base_cut
+            else:
+                full = posted + window_span
+                cutoffs[eid] = base_cut if base_cut <= full else full
                 if full > closes_at:
-                    notes[e.entry_id].append(Note("short_window", f"{window} days"))
+                    notes[eid].append(Note("short_window", f"{window} days"))
                 elif full > as_of:
-                    notes[e.entry_id].append(Note("window_not_reached", f"{window} days"))
-        if e.status == UNAVAILABLE:
-            notes[e.entry_id].append(Note("entry_unavailable", e.status_reason or ""))
+                    notes[eid].append(Note("window_not_reached", f"{window} days"))
+            if posted < opens_at:
+                notes[eid].insert(0, Note("posted_before_open", posted.isoformat()))
+        if status == UNAVAILABLE:
+            notes[eid].append(Note("entry_unavailable", e.status_reason or ""))
     for snaps in (inputs.snapshots, inputs.series):
         for s in snaps:
             cut = cutoffs.get(s.entry_id)
@@ -631,17 +654,18 @@ def _compute_board(
 
     placed_idx = np.flatnonzero(placed.ranks > 0)
     placed_entries = [competing[i] for i in placed_idx.tolist()]
-    by_dim = [
-        _group_ranks(
-            [str(getattr(e, dim)) for e in placed_entries], placed.keys[placed_idx]
-        ).tolist()
-        for dim in SEGMENTS
-    ]
+    placed_keys = placed.keys[placed_idx]
+    assert SEGMENTS == ("tier", "province", "platform")
+    by_tier = _group_ranks([str(e.tier) for e in placed_entries], placed_keys).tolist()
+    by_province = _group_ranks([str(e.province) for e in placed_entries], placed_keys).tolist()
+    by_platform = _group_ranks([str(e.platform) for e in placed_entries], placed_keys).tolist()
     segment_ranks: dict[int, dict[str, int | None]] = {
-        e.entry_id: dict.fromkeys(SEGMENTS) for e in ordered
+        e.entry_id: {"tier": t, "province": p, "platform": f}
+        for e, t, p, f in zip(placed_entries, by_tier, by_province, by_platform, strict=True)
     }
-    for e, *dims in zip(placed_entries, *by_dim, strict=True):
-        segment_ranks[e.entry_id] = dict(zip(SEGMENTS, dims, strict=True))
+    for e in ordered:
+        if e.entry_id not in segment_ranks:
+            segment_ranks[e.entry_id] = dict.fromkeys(SEGMENTS)
 
     # 5. integrity and sensitivity -------------------------------------------------------------
     competing_set = set(competing_ids)
@@ -673,9 +697,7 @@ def _compute_board(
             both = (base_r > 0) & (alt_r > 0)
             rho: float | None = None
             if both.sum() >= 2 and np.ptp(base_r[both]) > 0 and np.ptp(alt_r[both]) > 0:
-                from scipy import stats  # loaded on first use (it takes most of a second)
-
-                rho = float(stats.spearmanr(base_r[both], alt_r[both]).statistic)
+                rho = _spearman(base_r[both], alt_r[both])
             scenarios.append(
                 SensitivityScenario(
                     criterion=key,
