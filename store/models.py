@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -256,7 +257,17 @@ class JudgeScore(Base):
     """
 
     __tablename__ = "judge_score"
-    __table_args__ = (Index("ix_judge_score_lookup", "challenge_id", "entry_id", "judge_id"),)
+    __table_args__ = (
+        Index("ix_judge_score_lookup", "challenge_id", "entry_id", "judge_id"),
+        # The corrected (superseded) rows: a board leaves them out, and they are few.
+        Index(
+            "ix_judge_score_superseded",
+            "challenge_id",
+            "supersedes_id",
+            postgresql_where=text("supersedes_id IS NOT NULL"),
+            sqlite_where=text("supersedes_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id"))
