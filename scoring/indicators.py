@@ -70,18 +70,19 @@ def score_indicators(
     known = {i.key for i in crit.items}
     given: dict[tuple[int, str], float | None] = {}
     unknown: set[str] = set()
-    for v in values:
-        if v.indicator not in known:
-            unknown.add(v.indicator)
+    # The records are named tuples (entry_id, indicator, value).
+    for entry_id, indicator, value in values:
+        if indicator not in known:
+            unknown.add(indicator)
             continue
-        if v.entry_id not in eligible_set:
+        if entry_id not in eligible_set:
             continue
-        key = (v.entry_id, v.indicator)
+        key = (entry_id, indicator)
         if key in given:
             raise InputError(
-                f"entry {v.entry_id}, indicator {v.indicator}: two values; give only the latest"
+                f"entry {entry_id}, indicator {indicator}: two values; give only the latest"
             )
-        given[key] = None if v.value is None else float(v.value)
+        given[key] = None if value is None else float(value)
     results: dict[int, IndicatorsResult] = {}
     # Entries share few distinct combinations of values: compute each combination once.
     cache: dict[tuple[float | None, ...], tuple[tuple[IndicatorItemResult, ...], Fraction | None]]

@@ -326,13 +326,15 @@ def _rows(
     if n == 0 or len(item_pos) != n_items:
         return _rows_one_by_one(crit, scores, conflicts, eligible)
     get = item_pos.get
-    itm = np.fromiter([get(s.item, -1) for s in scores], np.int64, n)
-    ent = np.array([s.entry_id for s in scores])
-    jud = np.array([s.judge_id for s in scores])
+    # The records are named tuples (entry_id, judge_id, item, score, score_id): one transpose.
+    ent_col, jud_col, item_col, score_col, _ = zip(*scores, strict=True)
+    itm = np.fromiter([get(item, -1) for item in item_col], np.int64, n)
+    ent = np.array(ent_col)
+    jud = np.array(jud_col)
     elig = np.array(sorted(eligible)) if eligible else np.zeros(0, dtype=np.int64)
     try:
         # float() of each score, as _cards does (a score float() refuses goes there).
-        val = np.fromiter([s.score for s in scores], np.float64, n)
+        val = np.fromiter(score_col, np.float64, n)
     except (TypeError, ValueError, OverflowError):
         return _rows_one_by_one(crit, scores, conflicts, eligible)
     if not (ent.dtype == np.int64 and jud.dtype == np.int64 and elig.dtype == np.int64):
