@@ -28,12 +28,16 @@ Hidden counts (None) are never zeros:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from fractions import Fraction
 from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
 from scoring.numbers import exact, percentiles
@@ -115,6 +119,36 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return slope, float(np.median(y - slope * x))
 
 
+class _Cohort(NamedTuple):
+    """One platform's measured entries, before the fit."""
+
+    platform: str
+    cohort: list[EntryInput]
+    missing: dict[int, str]
+    snaps: list[SnapshotInput]
+    id_list: list[int]
+    ids: npt.NDArray[np.int64]
+    view_list: list[int]
+    fols: npt.NDArray[np.float64]
+    known_f: npt.NDArray[np.bool_]
+    log_views: npt.NDArray[np.float64]
+    fit_n: int
+    fit_input: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None
+
+
+def _fit_all(
+    inputs: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None],
+) -> list[tuple[float, float] | None]:
+    """:func:`theil_sen` of each platform's points. Two or more sampled fits run on threads:
+    numpy drops the interpreter lock for its heavy steps, so they use every core, and each fit
+    is the same pure function of its points whichever thread runs it."""
+    sampled = sum(1 for i in inputs if i is not None and len(i[0]) > EXACT_THEIL_SEN_MAX)
+    if sampled < 2:
+        return [None if i is None else theil_sen(*i) for i in inputs]
+    with ThreadPoolExecutor(max_workers=min(sampled, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda i: None if i is None else theil_sen(*i), inputs))
+
+
 def _shrinkage_prior(rates: np.ndarray) -> tuple[float, float] | None:
     """Beta prior (alpha, beta) by the method of moments, or None when the rates do not fit."""
     if rates.size < MIN_SHRINKAGE_ENTRIES:
@@ -143,6 +177,7 @@ def score_audience(
     cohorts: dict[str, list[EntryInput]] = {}
     for e in sorted(entries, key=_entry_id):
         cohorts.setdefault(e.platform, []).append(e)
+    prepared: list[_Cohort] = []
     for platform in sorted(cohorts):
         cohort = cohorts[platform]
         measured: list[tuple[EntryInput, SnapshotInput]] = []
@@ -172,15 +207,47 @@ def score_audience(
         known_f = ~np.isnan(fols)
         log_views = np.log1p(views)
 
+        fit_n = int(known_f.sum())
+        fit_input = None
+        if crit.size_adjustment == "lift" and fit_n >= crit.min_fit_entries:
+            fit_input = (np.log1p(fols[known_f]), log_views[known_f])
+        prepared.append(
+            _Cohort(
+                platform,
+                cohort,
+                missing,
+                snaps,
+                id_list,
+                ids,
+                view_list,
+                fols,
+                known_f,
+                log_views,
+                fit_n,
+                fit_input,
+            )
+        )
+    fits = _fit_all([c.fit_input for c in prepared])
+    for (
+        platform,
+        cohort,
+        missing,
+        snaps,
+        id_list,
+        ids,
+        view_list,
+        fols,
+        known_f,
+        log_views,
+        fit_n,
+        _fit_input,
+    ), fitted in zip(prepared, fits, strict=True):
         # --- reach -------------------------------------------------------------------------
         applied = crit.size_adjustment
         slope = intercept = None
         note: str | None = None
-        fit_n = int(known_f.sum())
         if crit.size_adjustment == "lift":
-            fit = None
-            if fit_n >= crit.min_fit_entries:
-                fit = theil_sen(np.log1p(fols[known_f]), log_views[known_f])
+            fit = fitted
             if fit is None:
                 applied = "none"
                 note = "too_few_entries_to_fit" if fit_n < crit.min_fit_entries else "no_spread"
@@ -213,8 +280,8 @@ def score_audience(
             types = tuple(kept)
         interactions: dict[int, tuple[float, tuple[str, ...]]] = {}
         if crit.null_interactions == "common_types":
-            if types and measured:
-                total = np.zeros(len(measured), dtype=np.float64)
+            if types and snaps:
+                total = np.zeros(len(snaps), dtype=np.float64)
                 for t in types:
                     total += weights[t] * np.array(counts[t], dtype=np.float64)
                 interactions = {

@@ -172,3 +172,15 @@ def test_platforms_are_separate_cohorts() -> None:
     assert [m.platform for m in models] == ["instagram", "tiktok"]
     for i in range(1, 5):
         assert results[i].reach_percentile == results[i + 10].reach_percentile
+
+
+def test_fits_on_threads_equal_the_fits_one_by_one() -> None:
+    from scoring.audience import EXACT_THEIL_SEN_MAX, _fit_all
+
+    rng = np.random.default_rng(7)
+    inputs: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for n in (EXACT_THEIL_SEN_MAX + 500, 40, EXACT_THEIL_SEN_MAX + 1, 3000):
+        x = np.log1p(rng.random(n) * 1e4)
+        inputs.append((x, 0.8 * x + rng.normal(0, 1, n)))
+    inputs.insert(1, None)
+    assert _fit_all(inputs) == [None if i is None else theil_sen(*i) for i in inputs]
