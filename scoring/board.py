@@ -720,6 +720,7 @@ def _compute_board(
     scale = 10**rubric.ranking.decimals
     ids_all = [e.entry_id for e in ordered]
     n_all = len(ids_all)
+    index_of = {eid: i for i, eid in enumerate(ids_all)}
     positions = [row_of.get(eid) for eid in ids_all]
     here = [p is not None and ranks_arr[p] > 0 for p in positions]
     nones: list[Any] = [None] * n_all
@@ -742,10 +743,8 @@ def _compute_board(
                 eff = got
             effs.append(eff)
         missing = list(nones)
-        for i, eid in enumerate(ids_all):
-            entry_reasons = reasons.get(eid)
-            if entry_reasons is not None:
-                missing[i] = entry_reasons.get(c.key)
+        for eid, entry_reasons in reasons.items():
+            missing[index_of[eid]] = entry_reasons.get(c.key)
         explained: list[dict[int, Any] | None] = [
             creativity if c.source == "judges" else None,
             audience if c.source == "metrics" else None,

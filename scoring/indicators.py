@@ -87,18 +87,18 @@ def score_indicators(
     # Entries share few distinct combinations of values: compute each combination once.
     cache: dict[tuple[float | None, ...], tuple[tuple[IndicatorItemResult, ...], Fraction | None]]
     cache = {}
+    keys = [item.key for item in crit.items]
+    lookup = given.get
     for eid in sorted(eligible_set):
-        combo = tuple(given.get((eid, item.key)) for item in crit.items)
-        if combo not in cache:
+        combo = tuple([lookup((eid, key)) for key in keys])
+        made = cache.get(combo)
+        if made is None:
             try:
-                cache[combo] = _combination(crit, combo)
+                made = cache[combo] = _combination(crit, combo)
             except ValueError as exc:
                 raise InputError(f"entry {eid}: {exc}") from None
-        items, score = cache[combo]
+        items, score = made
         results[eid] = IndicatorsResult(
-            entry_id=eid,
-            items=items,
-            score=score,
-            missing_reason=None if score is not None else "no_indicator_values",
+            eid, items, score, None if score is not None else "no_indicator_values"
         )
     return results, tuple(sorted(unknown))
