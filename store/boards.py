@@ -672,8 +672,8 @@ def effective_judge_scores(
     supersedes it, and it is the newest such row of its (entry, judge, criterion).
     """
     reader = _as_reader(db)
-    # The rows superseded by then, as one uncorrelated set (supersedes_id has no index of its
-    # own; a correlated lookup would scan the table once per row).
+    # The rows superseded by then, as one uncorrelated set: a probe of the partial index
+    # ix_judge_score_superseded (corrections are few), not a lookup per row.
     correction = aliased(JudgeScore)
     superseded = JudgeScore.id.in_(
         select(correction.supersedes_id).where(
