@@ -48,6 +48,7 @@ from scoring.inputs import (
     EntryInput,
     FollowerCount,
     InputError,
+    JudgeScoreColumns,
     SnapshotInput,
 )
 from scoring.integrity import IntegrityFlag, ratio_flags, series_flags, spread_flags
@@ -278,7 +279,12 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
             raise InputError(f"entry {f.entry_id}: negative follower count")
         seen.add(f.entry_id)
     known = entries.keys()
-    if not known >= set(map(_entry_id, inputs.judge_scores)):
+    judged = inputs.judge_scores
+    if not known >= set(
+        judged.entry_ids
+        if isinstance(judged, JudgeScoreColumns)
+        else map(_entry_id, inputs.judge_scores)
+    ):
         for js in inputs.judge_scores:
             if js.entry_id not in entries:
                 raise InputError(f"judge score {js.score_id}: unknown entry {js.entry_id}")

@@ -8,10 +8,10 @@ instants). Ids are the database's ids; the scoring package never looks anything 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 __all__ = [
     "BoardInputs",
@@ -20,6 +20,7 @@ __all__ = [
     "FollowerCount",
     "IndicatorInput",
     "InputError",
+    "JudgeScoreColumns",
     "JudgeScoreInput",
     "SnapshotInput",
     "SnapshotSelection",
@@ -91,6 +92,81 @@ class JudgeScoreInput(NamedTuple):
     score_id: int | None = None
 
 
+class JudgeScoreColumns(Sequence[JudgeScoreInput]):
+    """Judge scores held as five equal columns, seen as a sequence of :class:`JudgeScoreInput`.
+
+    A contest of 10,000 entries has over a hundred thousand scores. The store reads them as
+    columns (one array per field) and the judge correction works on columns, so a board need not
+    make a record per score; anything else indexes or iterates and gets the records. It compares
+    equal to any sequence of the same records in the same order.
+    """
+
+    __slots__ = ("entry_ids", "items", "judge_ids", "score_ids", "scores")
+
+    def __init__(
+        self,
+        entry_ids: Sequence[int],
+        judge_ids: Sequence[int],
+        items: Sequence[str],
+        scores: Sequence[float],
+        score_ids: Sequence[int | None],
+    ) -> None:
+        n = len(entry_ids)
+        if not len(judge_ids) == len(items) == len(scores) == len(score_ids) == n:
+            raise InputError(
+                "judge score columns of different lengths: "
+                f"{n}, {len(judge_ids)}, {len(items)}, {len(scores)}, {len(score_ids)}"
+            )
+        self.entry_ids = tuple(entry_ids)
+        self.judge_ids = tuple(judge_ids)
+        self.items = tuple(items)
+        self.scores = tuple(scores)
+        self.score_ids = tuple(score_ids)
+
+    @classmethod
+    def of(cls, records: Iterable[JudgeScoreInput]) -> JudgeScoreColumns:
+        """The columns of ``records``."""
+        rows = [tuple(r) for r in records]
+        if not rows:
+            return cls((), (), (), (), ())
+        e, j, i, s, k = zip(*rows, strict=True)
+        return cls(e, j, i, s, k)
+
+    def columns(self) -> tuple[tuple[Any, ...], ...]:
+        """(entry_ids, judge_ids, items, scores, score_ids)."""
+        return self.entry_ids, self.judge_ids, self.items, self.scores, self.score_ids
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> JudgeScoreInput: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[JudgeScoreInput, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> JudgeScoreInput | tuple[JudgeScoreInput, ...]:
+        if isinstance(index, slice):
+            return tuple(map(JudgeScoreInput, *(c[index] for c in self.columns())))
+        return JudgeScoreInput(*(c[index] for c in self.columns()))
+
+    def __iter__(self) -> Iterator[JudgeScoreInput]:
+        return map(JudgeScoreInput, *self.columns())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JudgeScoreColumns):
+            return self.columns() == other.columns()
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"JudgeScoreColumns({len(self)} scores)"
+
+
 class Conflict(NamedTuple):
     """A judge declared a conflict of interest on an entry: all their scores on it are excluded."""
 
@@ -121,7 +197,8 @@ class BoardInputs:
     entries: tuple[EntryInput, ...]
     snapshots: tuple[SnapshotInput, ...] = ()
     followers: tuple[FollowerCount, ...] = ()
-    judge_scores: tuple[JudgeScoreInput, ...] = ()
+    # A tuple of records, or the same as columns (what the store gives): see JudgeScoreColumns.
+    judge_scores: tuple[JudgeScoreInput, ...] | JudgeScoreColumns = ()
     conflicts: tuple[Conflict, ...] = ()
     indicators: tuple[IndicatorInput, ...] = ()
     series: tuple[SnapshotInput, ...] = field(default=())

@@ -27,12 +27,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from scoring.inputs import Conflict, InputError, JudgeScoreInput
+from scoring.inputs import Conflict, InputError, JudgeScoreColumns, JudgeScoreInput
 from scoring.records import record
 from scoring.rubric import JudgesCriterion
 
@@ -325,10 +326,12 @@ def _rows(
     item_pos = {i.key: p for p, i in enumerate(crit.items)}
     if n == 0 or len(item_pos) != n_items:
         return _rows_one_by_one(crit, scores, conflicts, eligible)
-    get = item_pos.get
-    # The records are named tuples (entry_id, judge_id, item, score, score_id): one transpose.
-    ent_col, jud_col, item_col, score_col, _ = zip(*scores, strict=True)
-    itm = np.fromiter([get(item, -1) for item in item_col], np.int64, n)
+    if isinstance(scores, JudgeScoreColumns):
+        ent_col, jud_col, item_col, score_col, _ = scores.columns()
+    else:
+        # The records are named tuples (entry_id, judge_id, item, score, score_id): one transpose.
+        ent_col, jud_col, item_col, score_col, _ = zip(*scores, strict=True)
+    itm = np.fromiter(map(item_pos.get, item_col, repeat(-1)), np.int64, n)
     ent = np.array(ent_col)
     jud = np.array(jud_col)
     elig = np.array(sorted(eligible)) if eligible else np.zeros(0, dtype=np.int64)

@@ -26,6 +26,7 @@ from scoring.inputs import (
     FollowerCount,
     IndicatorInput,
     InputError,
+    JudgeScoreColumns,
     JudgeScoreInput,
     SnapshotInput,
 )
@@ -133,7 +134,7 @@ def _load_inputs(
     # and makes its records: on the concurrent path one job's Python work overlaps the server's
     # work on another.
     jobs: list[Callable[[q.Reader], Any]] = [
-        lambda r: _judge_records(q.effective_judge_scores(r, cid, as_of)),
+        lambda r: _judge_records(q.effective_judge_score_columns(r, cid, as_of)),
         lambda r: tuple(
             map(SnapshotInput._make, q.chosen_snapshots(r, cid, window, closes, as_of))
         ),
@@ -178,23 +179,25 @@ def _entry_records(
 
 
 def _judge_records(
-    rows: Sequence[tuple[Any, ...]],
-) -> tuple[tuple[JudgeScoreInput, ...], tuple[Conflict, ...]]:
-    """The scores and conflicts of :func:`store.boards.effective_judge_scores` rows, in order."""
-    # Conflicts, rows without a score and non-float scores are rare: when there are none, each
-    # score is made from its row's first five columns without a Python call per field.
-    if any(row[5] or type(row[3]) is not float or row[2] == CONFLICT_CRITERION for row in rows):
+    columns: tuple[list[Any], list[Any], list[Any], list[Any], list[Any], list[Any]],
+) -> tuple[JudgeScoreColumns | tuple[JudgeScoreInput, ...], tuple[Conflict, ...]]:
+    """The scores and conflicts of :func:`store.boards.effective_judge_score_columns`."""
+    entry_ids, judge_ids, criteria, values, ids, conflict = columns
+    # Conflicts, rows without a score and non-float scores are rare: when there are none, the
+    # columns are the scores as they are (checked at C speed, not row by row).
+    if any(conflict) or set(map(type, values)) - {float} or CONFLICT_CRITERION in criteria:
+        rows = list(zip(entry_ids, judge_ids, criteria, values, ids, conflict, strict=True))
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
         conflicts = tuple([Conflict(row[0], row[1]) for row in rows if row[5]])
         scores = tuple(
             [
                 JudgeScoreInput(e, j, c, float(v), i)
-                for e, j, c, v, i, conflict in rows
-                if not conflict and v is not None and c != CONFLICT_CRITERION
+                for e, j, c, v, i, conflicted in rows
+                if not conflicted and v is not None and c != CONFLICT_CRITERION
             ]
         )
         return scores, conflicts
-    make = tuple.__new__
-    return tuple([make(JudgeScoreInput, row[:5]) for row in rows]), ()
+    return JudgeScoreColumns(entry_ids, judge_ids, criteria, values, ids), ()
 
 
 def build_board(

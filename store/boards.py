@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    Select,
     String,
     and_,
     bindparam,
@@ -63,6 +64,7 @@ __all__ = [
     "board_entries",
     "chosen_snapshots",
     "effective_indicators",
+    "effective_judge_score_columns",
     "effective_judge_scores",
     "followers_at_posting",
     "frozen_boards",
@@ -672,6 +674,40 @@ def effective_judge_scores(
     supersedes it, and it is the newest such row of its (entry, judge, criterion).
     """
     reader = _as_reader(db)
+    return reader.rows(_effective_judge_scores(reader, challenge_id, as_of))
+
+
+def effective_judge_score_columns(
+    db: Session | Reader, challenge_id: int, as_of: datetime
+) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any], list[Any]]:
+    """The rows of :func:`effective_judge_scores` as six columns (entry_id, judge_id,
+    criterion, score, id, conflict), in no particular order but aligned with each other.
+
+    On PostgreSQL the server aggregates each column into one array: a single row of six arrays
+    crosses the wire and is decoded without a Python tuple per score (a large contest has over a
+    hundred thousand). One aggregate step feeds every row to all six aggregates, so the arrays
+    stay aligned.
+    """
+    reader = _as_reader(db)
+    stmt = _effective_judge_scores(reader, challenge_id, as_of)
+    if reader.postgresql:
+        rows = stmt.subquery("effective")
+        (row,) = reader.rows(select(*(func.array_agg(c) for c in rows.c)))
+        if row[0] is None:  # no rows: array_agg gives NULL
+            return [], [], [], [], [], []
+        e, j, c, v, i, k = row
+        return e, j, c, v, i, k
+    found = reader.rows(stmt)
+    if not found:
+        return [], [], [], [], [], []
+    e, j, c, v, i, k = (list(col) for col in zip(*found, strict=True))
+    return e, j, c, v, i, k
+
+
+def _effective_judge_scores(
+    reader: Reader, challenge_id: int, as_of: datetime
+) -> Select[int, int, str, float | None, int, bool]:
+    """The statement of :func:`effective_judge_scores`."""
     # The rows superseded by then, as one uncorrelated set: a probe of the partial index
     # ix_judge_score_superseded (corrections are few), not a lookup per row.
     correction = aliased(JudgeScore)
@@ -702,12 +738,12 @@ def effective_judge_scores(
     if reader.postgresql:
         # DISTINCT ON keeps the first row of each group after one sort (cheaper than numbering
         # every row with a window and filtering).
-        return reader.rows(
+        return (
             select(*columns)
             .join(Entry, Entry.id == JudgeScore.entry_id)
             .where(*where)
             .ext(distinct_on(*group))
-            .order_by(*group, *newest_first),
+            .order_by(*group, *newest_first)
         )
     # Newest first within each (entry, judge, criterion): one sort instead of a probe per row.
     newest = func.row_number().over(partition_by=group, order_by=newest_first).label("newest")
@@ -717,7 +753,7 @@ def effective_judge_scores(
         .where(*where)
         .subquery()
     )
-    stmt = select(
+    return select(
         ranked.c.entry_id,
         ranked.c.judge_id,
         ranked.c.criterion,
@@ -725,7 +761,6 @@ def effective_judge_scores(
         ranked.c.id,
         ranked.c.conflict,
     ).where(ranked.c.newest == 1)
-    return reader.rows(stmt)
 
 
 def effective_indicators(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from services import boards
+from services import boards, judging
 from services.app import App
 from store import boards as q
 from store.db import make_engine
@@ -116,3 +116,28 @@ def test_a_full_pool_keeps_the_read_on_the_sessions_connection(
         assert shared_snapshots == [False]
     finally:
         engine.dispose()
+
+
+def test_judge_score_columns_are_the_rows_in_force(app: App) -> None:
+    """The columnar read of the judge scores holds exactly the rows the row read gives, aligned
+    column by column, before and after a correction; with nothing in force it is empty."""
+    contest = load_handworked(app)
+    judge = sorted(contest.judges)[0]
+    corrected_at = CLOSES + timedelta(days=2)
+    with app.transaction() as s:
+        challenge = challenge_of(s, contest)
+        before = q.effective_judge_scores(s, challenge.id, AS_OF)
+        entry, _, item, score, _, _ = next(
+            r for r in before if r[1] == contest.judges[judge] and r[3] is not None
+        )
+        line = judging.ScoreLine(judge, f"#{entry}", {item: str(score - 1)})
+        judging.record_scores(s, challenge, [line], "t", now=corrected_at)
+    with app.transaction() as s:
+        for when in (corrected_at - timedelta(seconds=1), AS_OF):
+            rows = q.effective_judge_scores(s, challenge.id, when)
+            columns = q.effective_judge_score_columns(s, challenge.id, when)
+            assert sorted(zip(*columns, strict=True)) == sorted(rows)
+            assert any(r[5] for r in rows)  # the hand-worked contest's conflict is there
+        now = {(r[0], r[1], r[2]): r[3] for r in rows}
+        assert now[entry, contest.judges[judge], item] == score - 1
+        assert q.effective_judge_score_columns(s, challenge.id, CLOSES) == ([],) * 6

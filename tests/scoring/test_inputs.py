@@ -15,6 +15,7 @@ from scoring import (
     FollowerCount,
     IndicatorInput,
     InputError,
+    JudgeScoreColumns,
     JudgeScoreInput,
     SnapshotInput,
     compute_board,
@@ -193,3 +194,40 @@ def test_input_records_export_as_dicts_of_their_fields() -> None:
         100,
         [{"entry_id": 1, "followers": 5, "collected_at": None}],
     ]
+
+
+def test_judge_score_columns_are_the_sequence_of_their_records() -> None:
+    records = (
+        JudgeScoreInput(2, 7, "craft", 6.0, 11),
+        JudgeScoreInput(1, 8, "storytelling", 8.5, 12),
+        JudgeScoreInput(1, 7, "craft", 7.0, None),
+    )
+    columns = JudgeScoreColumns.of(records)
+    assert len(columns) == 3 and list(columns) == list(records)
+    assert columns[1] == records[1] and columns[-1] == records[-1]
+    assert columns[::-1] == records[::-1] and type(columns[0:2]) is tuple
+    assert columns == records and records == columns and columns == JudgeScoreColumns.of(records)
+    assert hash(columns) == hash(records)
+    assert columns != records[:2] and columns != records[::-1]
+    assert JudgeScoreColumns.of(()) == () and len(JudgeScoreColumns.of(())) == 0
+    with pytest.raises(InputError, match="different lengths: 2, 2, 1, 2, 2"):
+        JudgeScoreColumns((1, 2), (7, 7), ("craft",), (6.0, 7.0), (None, None))
+
+
+def test_a_board_of_judge_score_columns_is_the_board_of_their_records() -> None:
+    from tests.scoring.test_handworked import RUBRIC as HANDWORKED
+    from tests.scoring.test_handworked import contest
+
+    inp = contest()
+    rubric = load_rubric(HANDWORKED)
+    as_of = CLOSES + timedelta(days=1)
+    as_records = compute_board(inp, rubric, as_of)
+    as_columns = compute_board(
+        replace(inp, judge_scores=JudgeScoreColumns.of(inp.judge_scores[::-1])), rubric, as_of
+    )
+    assert as_columns.to_dict(committee=True) == as_records.to_dict(committee=True)
+    assert as_columns.inputs_sha256 == as_records.inputs_sha256
+    assert any(r.rank for r in as_records.rows) and inp.judge_scores
+    unknown = JudgeScoreColumns.of((*inp.judge_scores, JudgeScoreInput(999, 7, "craft", 5.0, 1)))
+    with pytest.raises(InputError, match="judge score 1: unknown entry 999"):
+        compute_board(replace(inp, judge_scores=unknown), rubric, as_of)

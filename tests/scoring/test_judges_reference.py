@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import DEFAULT_RUBRIC_TOML, Conflict, InputError, JudgeScoreInput, load_rubric
+from scoring.inputs import JudgeScoreColumns
 from scoring.judges import CreativityResult, Scorecard, _group_fsums, score_creativity
 from scoring.rubric import JudgesCriterion
 from tests.scoring.judges_reference import reference_score_creativity
@@ -70,7 +71,8 @@ def outcome(crit: JudgesCriterion, scores: Any, conflicts: Any, eligible: Any, f
 def same(
     crit: JudgesCriterion, scores: Any, conflicts: Any, eligible: Any, iterators: bool = False
 ) -> None:
-    """Both give the same; with ``iterators`` the inputs are passed as one-shot iterators."""
+    """Both give the same; with ``iterators`` the inputs are passed as one-shot iterators.
+    The scores held as columns (as the store gives them) give the same too."""
     outcomes = []
     for fn in (score_creativity, reference_score_creativity):
         if iterators:
@@ -78,6 +80,9 @@ def same(
         else:
             outcomes.append(outcome(crit, scores, conflicts, eligible, fn))
     assert outcomes[0] == outcomes[1]
+    if not iterators:
+        columns = JudgeScoreColumns.of(scores)
+        assert outcome(crit, columns, conflicts, eligible, score_creativity) == outcomes[0]
 
 
 @st.composite
