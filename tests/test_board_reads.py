@@ -130,6 +130,7 @@ def test_judge_score_columns_are_the_rows_in_force(app: App) -> None:
         entry, _, item, score, _, _ = next(
             r for r in before if r[1] == contest.judges[judge] and r[3] is not None
         )
+        assert score is not None
         line = judging.ScoreLine(judge, f"#{entry}", {item: str(score - 1)})
         judging.record_scores(s, challenge, [line], "t", now=corrected_at)
     with app.transaction() as s:
