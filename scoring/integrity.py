@@ -24,16 +24,27 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import attrgetter, floordiv, sub
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
-from scoring.numbers import modified_z
+from scoring.numbers import MAD_FACTOR, MEANAD_FACTOR, modified_z
 from scoring.records import record
 from scoring.rubric import IntegrityRules
 
 __all__ = ["IntegrityFlag", "ratio_flags", "series_flags", "spread_flags"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_views = attrgetter("views")
+_entry = attrgetter("entry_id")
+_snapshot = attrgetter("snapshot_id")
+_collected = attrgetter("collected_at")
 
 
 @record
@@ -50,7 +61,173 @@ class IntegrityFlag:
 def series_flags(
     series: Iterable[SnapshotInput], rules: IntegrityRules
 ) -> dict[int, list[IntegrityFlag]]:
-    """Flags from each entry's own snapshot series (any length; order does not matter)."""
+    """Flags from each entry's own snapshot series (any length; order does not matter).
+
+    All entries are worked at once on arrays (a committee board reads close to a million
+    snapshots); inputs outside what the arrays hold exactly (non-integer or huge counts or ids)
+    go entry by entry. Both give the same flags, to the last bit.
+    """
+    rows = series if isinstance(series, Sequence) else list(series)
+    flags = _series_flags_arrays(rows, rules)
+    return _series_flags_each(rows, rules) if flags is None else flags
+
+
+_BIG = 2**62
+
+
+def _int_column(values: list[Any]) -> npt.NDArray[np.int64] | None:
+    """``values`` as int64 when they are all plain integers well inside its range, else None."""
+    if set(map(type, values)) - {int}:
+        return None
+    column = np.array(values)
+    if column.dtype != np.int64 or (column.size and np.abs(column).max() >= _BIG):
+        return None
+    return column
+
+
+def _segment_medians(
+    values: npt.NDArray[np.float64], seg: npt.NDArray[np.int64], starts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """The median of each segment of ``values`` (segments numbered 0.. in ``seg``, which is
+    sorted; ``starts`` their first positions), computed as :func:`statistics.median` does."""
+    n = len(values)
+    lengths = np.diff(np.append(starts, n))
+    widest = int(lengths.max())
+    if len(starts) * widest <= 4 * n:
+        # One row per segment, padded with +inf, sorted row by row: far cheaper than sorting
+        # all values by (segment, value) when the segments are of similar length.
+        grid = np.full((len(starts), widest), np.inf)
+        grid[seg, np.arange(n) - starts[seg]] = values
+        grid.sort(axis=1)
+        rows = np.arange(len(starts))
+        lo = grid[rows, (lengths - 1) // 2]
+        hi = grid[rows, lengths // 2]
+    else:
+        ordered = values[np.lexsort((values, seg))]
+        lo = ordered[starts + (lengths - 1) // 2]
+        hi = ordered[starts + lengths // 2]
+    medians: npt.NDArray[np.float64] = (lo + hi) / 2
+    return medians
+
+
+def _series_flags_arrays(
+    rows: Sequence[SnapshotInput], rules: IntegrityRules
+) -> dict[int, list[IntegrityFlag]] | None:
+    """:func:`_series_flags_each` on arrays, or None when the inputs need the one-by-one path."""
+    views_list = list(map(_views, rows))
+    if None in views_list:
+        rows = [r for r, v in zip(rows, views_list, strict=True) if v is not None]
+        views_list = [v for v in views_list if v is not None]
+    if not rows:
+        return {}
+    views = _int_column(views_list)
+    eid = _int_column(list(map(_entry, rows)))
+    sid = _int_column(list(map(_snapshot, rows)))
+    if views is None or eid is None or sid is None:
+        return None
+    times = np.fromiter(
+        map(floordiv, map(sub, map(_collected, rows), repeat(_EPOCH)), repeat(_MICROSECOND)),
+        dtype=np.int64,
+        count=len(rows),
+    )
+    # Each entry's rows in time order (then snapshot id), entries in id order.
+    order = np.lexsort((sid, times, eid))
+    eid, times, views = eid[order], times[order], views[order]
+    # Collection intervals: consecutive rows of one entry, a positive time apart.
+    span = times[1:] - times[:-1]
+    kept = np.flatnonzero((eid[1:] == eid[:-1]) & (span > 0))
+    if kept.size == 0:
+        return {}
+    a, b = kept, kept + 1  # positions (sorted) of each interval's ends
+    iv_entry = eid[a]
+    delta = views[b] - views[a]
+    # As timedelta.total_seconds() / 3600 and int / float do: exact values, one rounding each.
+    hours = span[kept].astype(np.float64) / 1e6 / 3600
+    rate = delta.astype(np.float64) / hours
+    n_iv = len(kept)
+    firsts = np.flatnonzero(np.r_[True, iv_entry[1:] != iv_entry[:-1]])
+    counts = np.diff(np.append(firsts, n_iv))
+    seg = np.repeat(np.arange(len(firsts)), counts)
+    position = np.arange(n_iv)
+
+    found: dict[int, list[IntegrityFlag]] = {}
+    source = order  # sorted position -> index into rows
+
+    def row(sorted_pos: int) -> SnapshotInput:
+        return rows[int(source[sorted_pos])]
+
+    # views_decreased: each entry's smallest increment (earliest end first among equals), when
+    # it is a drop of at least ``least``.
+    least = max(rules.min_views_increment, 1)
+    smallest = np.minimum.reduceat(delta, firsts)
+    lowest = np.flatnonzero((delta == smallest[seg]) & (smallest[seg] <= -least))
+    low = lowest[np.lexsort((lowest, times[b][lowest], seg[lowest]))]
+    for k in low[np.r_[True, seg[low][1:] != seg[low][:-1]]].tolist() if low.size else []:
+        start, end = row(int(a[k])), row(int(b[k]))
+        found[start.entry_id] = [
+            IntegrityFlag(
+                entry_id=start.entry_id,
+                signal="views_decreased",
+                value=float(delta[k]),
+                modified_z=None,
+                threshold=float(rules.min_views_increment),
+                start=start.collected_at,
+                end=end.collected_at,
+            )
+        ]
+
+    # view_increment: modified z of d = log1p(rate) - log1p(previous rate), within each entry
+    # with enough intervals; math.log1p, as the one-by-one path uses.
+    logs = np.fromiter(map(math.log1p, np.maximum(rate, 0.0).tolist()), np.float64, n_iv)
+    tested = counts >= rules.min_intervals
+    # d of interval k (its change from interval k - 1) for the intervals after each first.
+    later = np.flatnonzero(tested[seg] & (position != firsts[seg]))
+    if later.size:
+        d = logs[later] - logs[later - 1]
+        dseg = seg[later]
+        dstarts = np.flatnonzero(np.r_[True, dseg[1:] != dseg[:-1]])
+        group = np.repeat(np.arange(len(dstarts)), np.diff(np.append(dstarts, len(later))))
+        med = _segment_medians(d, group, dstarts)
+        dev = d - med[group]
+        mad = _segment_medians(np.abs(dev), group, dstarts)
+        dlengths = np.diff(np.append(dstarts, len(later)))
+        mean_ad = np.zeros(len(dstarts), dtype=np.float64)
+        for g in np.flatnonzero(mad == 0).tolist():
+            part = np.abs(dev[dstarts[g] : dstarts[g] + dlengths[g]])
+            mean_ad[g] = math.fsum(part.tolist()) / part.size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(
+                (mad > 0)[group],
+                MAD_FACTOR * dev / mad[group],
+                np.where((mean_ad > 0)[group], dev / (MEANAD_FACTOR * mean_ad[group]), 0.0),
+            )
+        hit = (z > rules.modified_z_threshold) & (delta[later] >= rules.min_views_increment)
+        if hit.any():
+            cand = np.flatnonzero(hit)
+            # The largest z of each entry; the earliest interval among equals.
+            best = cand[np.lexsort((cand, -z[cand], group[cand]))]
+            best = best[np.r_[True, group[best][1:] != group[best][:-1]]]
+            for c in best.tolist():
+                k = int(later[c])
+                start, end = row(int(a[k])), row(int(b[k]))
+                found.setdefault(start.entry_id, []).append(
+                    IntegrityFlag(
+                        entry_id=start.entry_id,
+                        signal="view_increment",
+                        value=float(delta[k]),
+                        modified_z=float(z[c]),
+                        threshold=rules.modified_z_threshold,
+                        start=start.collected_at,
+                        end=end.collected_at,
+                    )
+                )
+    return {k: found[k] for k in sorted(found)}
+
+
+def _series_flags_each(
+    series: Iterable[SnapshotInput], rules: IntegrityRules
+) -> dict[int, list[IntegrityFlag]]:
+    """:func:`series_flags` entry by entry: the definition, and the path for unusual inputs."""
     per_entry: dict[int, list[SnapshotInput]] = {}
     for s in series:
         if s.views is not None:
