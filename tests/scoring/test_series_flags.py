@@ -82,7 +82,7 @@ def test_the_paths_flag_a_burst_and_a_drop() -> None:
 
 def test_unusual_counts_take_the_entry_by_entry_path() -> None:
     rows = [SnapshotInput(k, 1, START + timedelta(hours=k), 10 * k) for k in range(1, 9)]
-    floats = [r._replace(views=float(r.views or 0)) for r in rows]
+    floats = [r._replace(views=float(r.views or 0)) for r in rows]  # type: ignore[arg-type]
     huge = [r._replace(views=(r.views or 0) + 2**63) for r in rows]
     assert _series_flags_arrays(floats, RULES) is None
     assert _series_flags_arrays(huge, RULES) is None
