@@ -21,6 +21,7 @@ from scoring.inputs import (
     JudgeScoreColumns,
     JudgeScoreInput,
     SnapshotInput,
+    SnapshotSeries,
     entry_cutoff,
     select_snapshots,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "SnapshotInput",
+    "SnapshotSeries",
     "compute_board",
     "entry_cutoff",
     "load_rubric",

@@ -24,7 +24,7 @@ Pipeline:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -50,6 +50,7 @@ from scoring.inputs import (
     InputError,
     JudgeScoreColumns,
     SnapshotInput,
+    SnapshotSeries,
 )
 from scoring.integrity import IntegrityFlag, ratio_flags, series_flags, spread_flags
 from scoring.judges import CreativityResult, JudgingSummary, score_creativity
@@ -240,7 +241,10 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
         if e.posted_at is not None and e.posted_at.tzinfo is None:
             _aware(e.posted_at, f"entry {e.entry_id} posted_at")
         entries[e.entry_id] = e
-    for what, rows in (("snapshot", inputs.snapshots), ("series snapshot", inputs.series)):
+    for what, rows in (
+        ("snapshot", inputs.snapshots),
+        ("series snapshot", _suspects(inputs.series, entries, as_of)),
+    ):
         for s in rows:
             if s.entry_id not in entries:
                 raise InputError(f"{what} {s.snapshot_id}: unknown entry {s.entry_id}")
@@ -296,6 +300,40 @@ def _validate(inputs: BoardInputs, as_of: datetime) -> dict[int, EntryInput]:
             if iv.entry_id not in entries:
                 raise InputError(f"indicator {iv.indicator}: unknown entry {iv.entry_id}")
     return entries
+
+
+def _us(value: datetime) -> int:
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _suspects(
+    series: Sequence[SnapshotInput], entries: Mapping[int, EntryInput], as_of: datetime
+) -> Sequence[SnapshotInput]:
+    """The series to check row by row: all of it, or of a :class:`SnapshotSeries` only the rows
+    that fail a check (found on its arrays), so the first of them is reported as usual."""
+    if not isinstance(series, SnapshotSeries):
+        return series
+    known = np.array(sorted(entries), dtype=np.int64)
+    bad = ~np.isin(series.entry_ids, known)
+    bad |= series.collected_us > _us(as_of)
+    bad |= series.views_known & (series.views < 0)
+    return [series[i] for i in np.flatnonzero(bad).tolist()]
+
+
+def _after_cutoff(
+    series: Sequence[SnapshotInput], cutoffs: Mapping[int, datetime]
+) -> Sequence[SnapshotInput]:
+    """The series rows to compare with their entry's cutoff one by one: all of them, or of a
+    :class:`SnapshotSeries` only those collected after it (found on its arrays)."""
+    if not isinstance(series, SnapshotSeries) or len(series) == 0:
+        return series
+    ids = np.array(sorted(cutoffs), dtype=np.int64)
+    if ids.size == 0:
+        return []
+    cut = np.array([_us(cutoffs[i]) for i in ids.tolist()], dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, series.entry_ids), ids.size - 1)
+    late = (ids[at] == series.entry_ids) & (series.collected_us > cut[at])
+    return [series[i] for i in np.flatnonzero(late).tolist()]
 
 
 def _posted_us(e: EntryInput) -> int:
@@ -519,7 +557,7 @@ def _compute_board(
                 notes[eid].insert(0, Note("posted_before_open", posted.isoformat()))
         if status == UNAVAILABLE:
             notes[eid].append(Note("entry_unavailable", e.status_reason or ""))
-    for snaps in (inputs.snapshots, inputs.series):
+    for snaps in (inputs.snapshots, _after_cutoff(inputs.series, cutoffs)):
         for s in snaps:
             cut = cutoffs.get(s.entry_id)
             if cut is not None and s.collected_at > cut:
@@ -675,9 +713,13 @@ def _compute_board(
 
     # 5. integrity and sensitivity -------------------------------------------------------------
     competing_set = set(competing_ids)
-    for eid, fl in series_flags(
-        (s for s in inputs.series if s.entry_id in competing_set), rubric.integrity
-    ).items():
+    series = inputs.series
+    if isinstance(series, SnapshotSeries):
+        among = np.isin(series.entry_ids, np.array(competing_ids, dtype=np.int64))
+        competing_series: Sequence[SnapshotInput] = series if among.all() else series.take(among)
+    else:
+        competing_series = [s for s in series if s.entry_id in competing_set]
+    for eid, fl in series_flags(competing_series, rubric.integrity).items():
         flags.setdefault(eid, []).extend(fl)
     for eid, fl in ratio_flags(competing, chosen, followers, rubric.integrity).items():
         flags.setdefault(eid, []).extend(fl)

@@ -11,11 +11,13 @@ import hashlib
 import itertools
 import json
 import numbers
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from scoring.inputs import BoardInputs, SnapshotInput
+from scoring.inputs import BoardInputs, SnapshotInput, SnapshotSeries
 
 __all__ = ["canonical_inputs", "inputs_sha256"]
 
@@ -47,6 +49,29 @@ def _snap(s: SnapshotInput) -> tuple[Any, ...]:
         s.saves,
         s.reach,
         s.source,
+    )
+
+
+def _series_rows(series: Sequence[SnapshotInput]) -> list[tuple[Any, ...]]:
+    """The rows :func:`_snap` makes of ``series``; from the arrays of a :class:`SnapshotSeries`
+    without making its records."""
+    if not isinstance(series, SnapshotSeries):
+        return [_snap(s) for s in series]
+    nothing = repeat(None)
+    return list(
+        zip(
+            series.snapshot_ids.tolist(),
+            series.entry_ids.tolist(),
+            series.collected_us.tolist(),
+            series.views_list(),
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            series.sources,
+            strict=False,  # the repeats are endless; the columns are of one length
+        )
     )
 
 
@@ -100,7 +125,7 @@ def canonical_inputs(inputs: BoardInputs, rubric_text: str, as_of: datetime) -> 
             1,
         ),
         "snapshots": _canonical([_snap(s) for s in inputs.snapshots], 1),
-        "series": _canonical([_snap(s) for s in inputs.series], 1),
+        "series": _canonical(_series_rows(inputs.series), 1),
         "followers": _canonical(
             [(f.entry_id, f.followers, _t(f.collected_at)) for f in inputs.followers], 1
         ),

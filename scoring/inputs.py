@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any, NamedTuple, overload
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "BoardInputs",
@@ -24,6 +28,7 @@ __all__ = [
     "JudgeScoreInput",
     "SnapshotInput",
     "SnapshotSelection",
+    "SnapshotSeries",
     "entry_cutoff",
     "select_snapshots",
 ]
@@ -72,6 +77,132 @@ class SnapshotInput(NamedTuple):
         """The count called ``name`` (views, likes...); shadows ``tuple.count``."""
         value: int | None = getattr(self, name)
         return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class SnapshotSeries(Sequence[SnapshotInput]):
+    """View-count snapshots held as arrays, seen as a sequence of :class:`SnapshotInput`.
+
+    The integrity check reads every entry's series: close to a million snapshots for a large
+    contest. The store reads them as columns and the check works on arrays, so a board need not
+    make a record (and a datetime) per snapshot. Times are microseconds since 1970-01-01 UTC;
+    a record made from the series has its time in UTC, its views (None where ``views_known`` is
+    False) and its source; its other counts are None. It compares equal to any sequence of the
+    same records in the same order.
+    """
+
+    __slots__ = ("collected_us", "entry_ids", "snapshot_ids", "sources", "views", "views_known")
+
+    def __init__(
+        self,
+        snapshot_ids: Sequence[int] | npt.NDArray[np.int64],
+        entry_ids: Sequence[int] | npt.NDArray[np.int64],
+        collected_us: Sequence[int] | npt.NDArray[np.int64],
+        views: Sequence[int | None],
+        sources: Sequence[str],
+    ) -> None:
+        n = len(snapshot_ids)
+        if not len(entry_ids) == len(collected_us) == len(views) == len(sources) == n:
+            raise InputError(
+                "snapshot series columns of different lengths: "
+                f"{n}, {len(entry_ids)}, {len(collected_us)}, {len(views)}, {len(sources)}"
+            )
+        self.snapshot_ids = _int64(snapshot_ids, "snapshot ids")
+        self.entry_ids = _int64(entry_ids, "entry ids")
+        self.collected_us = _int64(collected_us, "collection times")
+        known = [v is not None for v in views]
+        self.views_known: npt.NDArray[np.bool_] = np.array(known, dtype=bool).reshape(n)
+        self.views = _int64([0 if v is None else v for v in views], "views")
+        self.sources = tuple(sources)
+
+    @classmethod
+    def of(cls, records: Iterable[SnapshotInput]) -> SnapshotSeries:
+        """The series of ``records`` (their counts other than views are not kept)."""
+        rows = list(records)
+        return cls(
+            [r.snapshot_id for r in rows],
+            [r.entry_id for r in rows],
+            [(r.collected_at - _EPOCH) // _MICROSECOND for r in rows],
+            [r.views for r in rows],
+            [r.source for r in rows],
+        )
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> SnapshotSeries:
+        """The snapshots where ``mask`` is True, in order."""
+        out = SnapshotSeries.__new__(SnapshotSeries)
+        out.snapshot_ids = self.snapshot_ids[mask]
+        out.entry_ids = self.entry_ids[mask]
+        out.collected_us = self.collected_us[mask]
+        out.views = self.views[mask]
+        out.views_known = self.views_known[mask]
+        out.sources = tuple(s for s, keep in zip(self.sources, mask.tolist(), strict=True) if keep)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.snapshot_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> SnapshotInput: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[SnapshotInput, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> SnapshotInput | tuple[SnapshotInput, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        return SnapshotInput(
+            int(self.snapshot_ids[index]),
+            int(self.entry_ids[index]),
+            _EPOCH + timedelta(microseconds=int(self.collected_us[index])),
+            int(self.views[index]) if self.views_known[index] else None,
+            source=self.sources[index],
+        )
+
+    def views_list(self) -> list[int | None]:
+        """The views, None where hidden."""
+        return [
+            v if k else None
+            for v, k in zip(self.views.tolist(), self.views_known.tolist(), strict=True)
+        ]
+
+    def __iter__(self) -> Iterator[SnapshotInput]:
+        times = map(timedelta, repeat(0), repeat(0), self.collected_us.tolist())
+        return map(
+            SnapshotInput,
+            self.snapshot_ids.tolist(),
+            self.entry_ids.tolist(),
+            map(_EPOCH.__add__, times),
+            self.views_list(),
+            repeat(None),
+            repeat(None),
+            repeat(None),
+            repeat(None),
+            repeat(None),
+            self.sources,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"SnapshotSeries({len(self)} snapshots)"
+
+
+def _int64(values: Sequence[int] | npt.NDArray[np.int64], what: str) -> npt.NDArray[np.int64]:
+    column = np.asarray(values)
+    if column.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if column.dtype != np.int64 or column.ndim != 1:
+        raise InputError(f"snapshot series {what}: not whole numbers within 64 bits")
+    return column
 
 
 class FollowerCount(NamedTuple):
@@ -201,7 +332,8 @@ class BoardInputs:
     judge_scores: tuple[JudgeScoreInput, ...] | JudgeScoreColumns = ()
     conflicts: tuple[Conflict, ...] = ()
     indicators: tuple[IndicatorInput, ...] = ()
-    series: tuple[SnapshotInput, ...] = field(default=())
+    # A tuple of records, or the same as arrays (what the store gives): see SnapshotSeries.
+    series: tuple[SnapshotInput, ...] | SnapshotSeries = field(default=())
 
 
 def entry_cutoff(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from operator import attrgetter, floordiv, sub
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from scoring.inputs import EntryInput, FollowerCount, SnapshotInput
+from scoring.inputs import EntryInput, FollowerCount, SnapshotInput, SnapshotSeries
 from scoring.numbers import MAD_FACTOR, MEANAD_FACTOR, modified_z
 from scoring.records import record
 from scoring.rubric import IntegrityRules
@@ -67,9 +67,35 @@ def series_flags(
     snapshots); inputs outside what the arrays hold exactly (non-integer or huge counts or ids)
     go entry by entry. Both give the same flags, to the last bit.
     """
+    if isinstance(series, SnapshotSeries):
+        return _series_flags_of_series(series, rules)
     rows = series if isinstance(series, Sequence) else list(series)
     flags = _series_flags_arrays(rows, rules)
     return _series_flags_each(rows, rules) if flags is None else flags
+
+
+def _series_flags_of_series(
+    series: SnapshotSeries, rules: IntegrityRules
+) -> dict[int, list[IntegrityFlag]]:
+    """:func:`series_flags` of a :class:`SnapshotSeries`: its arrays as they are."""
+    eid, sid = series.entry_ids, series.snapshot_ids
+    times, views = series.collected_us, series.views
+    keep = series.views_known
+    if not keep.all():
+        eid, sid, times, views = eid[keep], sid[keep], times[keep], views[keep]
+    if eid.size == 0:
+        return {}
+    if np.abs(views).max() >= _BIG:
+        return _series_flags_each(series, rules)
+
+    def ends(a: int, b: int) -> tuple[int, datetime, datetime]:
+        return (
+            int(eid[a]),
+            _EPOCH + _MICROSECOND * int(times[a]),
+            _EPOCH + _MICROSECOND * int(times[b]),
+        )
+
+    return _flags_on_arrays(eid, sid, times, views, rules, ends)
 
 
 _BIG = 2**62
@@ -130,6 +156,24 @@ def _series_flags_arrays(
         dtype=np.int64,
         count=len(rows),
     )
+
+    def ends(a: int, b: int) -> tuple[int, datetime, datetime]:
+        start, end = rows[a], rows[b]
+        return start.entry_id, start.collected_at, end.collected_at
+
+    return _flags_on_arrays(eid, sid, times, views, rules, ends)
+
+
+def _flags_on_arrays(
+    eid: npt.NDArray[np.int64],
+    sid: npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    views: npt.NDArray[np.int64],
+    rules: IntegrityRules,
+    ends: Callable[[int, int], tuple[int, datetime, datetime]],
+) -> dict[int, list[IntegrityFlag]]:
+    """The series flags of rows given as arrays (times in microseconds); ``ends(a, b)`` gives
+    the entry id and the two collection times of the rows at positions ``a`` and ``b``."""
     # Each entry's rows in time order (then snapshot id), entries in id order.
     order = np.lexsort((sid, times, eid))
     eid, times, views = eid[order], times[order], views[order]
@@ -151,10 +195,9 @@ def _series_flags_arrays(
     position = np.arange(n_iv)
 
     found: dict[int, list[IntegrityFlag]] = {}
-    source = order  # sorted position -> index into rows
 
-    def row(sorted_pos: int) -> SnapshotInput:
-        return rows[int(source[sorted_pos])]
+    def interval(k: int) -> tuple[int, datetime, datetime]:
+        return ends(int(order[a[k]]), int(order[b[k]]))
 
     # views_decreased: each entry's smallest increment (earliest end first among equals), when
     # it is a drop of at least ``least``.
@@ -163,16 +206,16 @@ def _series_flags_arrays(
     lowest = np.flatnonzero((delta == smallest[seg]) & (smallest[seg] <= -least))
     low = lowest[np.lexsort((lowest, times[b][lowest], seg[lowest]))]
     for k in low[np.r_[True, seg[low][1:] != seg[low][:-1]]].tolist() if low.size else []:
-        start, end = row(int(a[k])), row(int(b[k]))
-        found[start.entry_id] = [
+        entry, start, end = interval(k)
+        found[entry] = [
             IntegrityFlag(
-                entry_id=start.entry_id,
+                entry_id=entry,
                 signal="views_decreased",
                 value=float(delta[k]),
                 modified_z=None,
                 threshold=float(rules.min_views_increment),
-                start=start.collected_at,
-                end=end.collected_at,
+                start=start,
+                end=end,
             )
         ]
 
@@ -209,16 +252,16 @@ def _series_flags_arrays(
             best = best[np.r_[True, group[best][1:] != group[best][:-1]]]
             for c in best.tolist():
                 k = int(later[c])
-                start, end = row(int(a[k])), row(int(b[k]))
-                found.setdefault(start.entry_id, []).append(
+                entry, start, end = interval(k)
+                found.setdefault(entry, []).append(
                     IntegrityFlag(
-                        entry_id=start.entry_id,
+                        entry_id=entry,
                         signal="view_increment",
                         value=float(delta[k]),
                         modified_z=float(z[c]),
                         threshold=rules.modified_z_threshold,
-                        start=start.collected_at,
-                        end=end.collected_at,
+                        start=start,
+                        end=end,
                     )
                 )
     return {k: found[k] for k in sorted(found)}

@@ -29,6 +29,7 @@ from scoring.inputs import (
     JudgeScoreColumns,
     JudgeScoreInput,
     SnapshotInput,
+    SnapshotSeries,
 )
 from scoring.rubric import Rubric, RubricError, load_rubric
 from services import audit
@@ -144,13 +145,8 @@ def _load_inputs(
     ]
     if integrity:
         jobs.append(
-            lambda r: tuple(
-                [
-                    SnapshotInput(sid, eid, at, views, source=src)
-                    for sid, eid, at, views, src in q.snapshot_series(
-                        r, cid, window, closes, as_of, series_days
-                    )
-                ]
+            lambda r: SnapshotSeries(
+                *q.snapshot_series_columns(r, cid, window, closes, as_of, series_days)
             )
         )
     judged, chosen, (entries, timezones), followers, indicators, *series = q.read_all(session, jobs)

@@ -12,10 +12,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Connection,
@@ -75,6 +76,7 @@ __all__ = [
     "rubric_in_force",
     "session_reader",
     "snapshot_series",
+    "snapshot_series_columns",
     "usernames",
 ]
 
@@ -547,6 +549,9 @@ def chosen_snapshots(
     return [(*r[:9], str(r[9])) for r in reader.rows(stmt)]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 SERIES_COLUMNS = (
     MetricSnapshot.id,
     MetricSnapshot.entry_id,
@@ -563,11 +568,14 @@ def snapshot_series(
     closes_at: datetime,
     as_of: datetime,
     days: int | None = None,
+    *,
+    columns: bool = False,
 ) -> Sequence[tuple[Any, ...]]:
     """Each posted entry's view counts at or before its cutoff (only the last ``days`` days of
     them when given), for the view-increment integrity check.
 
-    Rows: (id, entry_id, collected_at, views, source), source as plain str.
+    Rows: (id, entry_id, collected_at, views, source), source as plain str; with ``columns``,
+    one row of the five columns (see :func:`snapshot_series_columns`).
     """
     reader = _as_reader(db)
     entry_filter = (
@@ -593,14 +601,57 @@ def snapshot_series(
             .lateral("series")
         )
         stmt = select(rows).select_from(Entry).join(rows, true()).where(*entry_filter)
-        return reader.rows(stmt)
+        if not columns:
+            return reader.rows(stmt)
+        # One row of five arrays (times as microseconds since 1970 UTC, exact: extract gives a
+        # numeric): no Python tuple or datetime per snapshot. One aggregate step feeds every row
+        # to all five aggregates, so the arrays stay aligned.
+        got = stmt.subquery("series_rows")
+        micros = cast(func.extract("epoch", got.c.collected_at) * 1_000_000, BigInteger)
+        (row,) = reader.rows(
+            select(
+                func.array_agg(got.c.id),
+                func.array_agg(got.c.entry_id),
+                func.array_agg(micros),
+                func.array_agg(got.c.views),
+                func.array_agg(got.c.source),
+            )
+        )
+        return [tuple(row)] if row[0] is not None else [([], [], [], [], [])]
     cuts = select(Entry.id.label("entry_id"), cut.label("t")).where(*entry_filter).subquery()
     join_on = [MetricSnapshot.entry_id == cuts.c.entry_id, MetricSnapshot.collected_at <= cuts.c.t]
     if days is not None:
         start = plus_days(cuts.c.t, bindparam("minus_days", -days, type_=Integer()))
         join_on.append(MetricSnapshot.collected_at > start)
     stmt = select(*SERIES_COLUMNS).join(cuts, and_(*join_on))
-    return [(*r[:4], str(r[4])) for r in reader.rows(stmt)]
+    found = [(*r[:4], str(r[4])) for r in reader.rows(stmt)]
+    if not columns:
+        return found
+    return [
+        (
+            [r[0] for r in found],
+            [r[1] for r in found],
+            [(r[2] - _EPOCH) // _MICROSECOND for r in found],
+            [r[3] for r in found],
+            [r[4] for r in found],
+        )
+    ]
+
+
+def snapshot_series_columns(
+    db: Session | Reader,
+    challenge_id: int,
+    window_days: int | None,
+    closes_at: datetime,
+    as_of: datetime,
+    days: int | None = None,
+) -> tuple[list[int], list[int], list[int], list[int | None], list[str]]:
+    """The rows of :func:`snapshot_series` as five aligned columns, in no particular order:
+    (id, entry_id, collected_at as microseconds since 1970-01-01 UTC, views, source)."""
+    ((ids, entries, micros, views, sources),) = snapshot_series(
+        db, challenge_id, window_days, closes_at, as_of, days, columns=True
+    )
+    return ids, entries, micros, views, sources
 
 
 def followers_at_posting(

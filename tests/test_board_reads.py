@@ -142,3 +142,29 @@ def test_judge_score_columns_are_the_rows_in_force(app: App) -> None:
         now = {(r[0], r[1], r[2]): r[3] for r in rows}
         assert now[entry, contest.judges[judge], item] == score - 1
         assert q.effective_judge_score_columns(s, challenge.id, CLOSES) == ([],) * 6
+
+
+def test_snapshot_series_columns_are_the_series_rows(app: App) -> None:
+    """The columnar series read holds the row read's snapshots, times as exact microseconds."""
+    contest = load_handworked(app)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    with app.transaction() as s:
+        for days in (None, 2):
+            rows = q.snapshot_series(s, contest.challenge_id, 14, CLOSES, AS_OF, days)
+            ids, entries, micros, views, sources = q.snapshot_series_columns(
+                s, contest.challenge_id, 14, CLOSES, AS_OF, days
+            )
+            assert rows and all(type(m) is int for m in micros)
+            as_rows = zip(
+                ids,
+                entries,
+                (epoch + timedelta(microseconds=m) for m in micros),
+                views,
+                sources,
+                strict=True,
+            )
+            assert sorted(as_rows) == sorted(tuple(r) for r in rows)
+        before = q.snapshot_series_columns(
+            s, contest.challenge_id, 14, CLOSES, CLOSES - timedelta(days=90)
+        )
+        assert before == ([], [], [], [], [])

@@ -18,6 +18,7 @@ from scoring import (
     JudgeScoreColumns,
     JudgeScoreInput,
     SnapshotInput,
+    SnapshotSeries,
     compute_board,
     entry_cutoff,
     load_rubric,
@@ -231,3 +232,56 @@ def test_a_board_of_judge_score_columns_is_the_board_of_their_records() -> None:
     unknown = JudgeScoreColumns.of((*inp.judge_scores, JudgeScoreInput(999, 7, "craft", 5.0, 1)))
     with pytest.raises(InputError, match="judge score 1: unknown entry 999"):
         compute_board(replace(inp, judge_scores=unknown), rubric, as_of)
+
+
+def test_a_board_of_a_snapshot_series_is_the_board_of_its_records() -> None:
+    entries = tuple(e(i, at(2 + i % 5)) for i in range(1, 9))
+    rows = []
+    for i in range(1, 9):
+        for k in range(12):
+            burst = 30_000 if (i == 3 and k >= 9) else 0
+            drop = 3_000 if (i == 5 and k >= 6) else 0
+            when = at(2 + i % 5, 1) + timedelta(hours=8 * k)
+            rows.append(SnapshotInput(100 * i + k, i, when, 500 * k + burst - drop))
+    chosen = select_snapshots(entries, rows, 14, CLOSES, CLOSES).chosen
+    inp = BoardInputs("u", OPENS, CLOSES, entries, snapshots=chosen, series=tuple(rows))
+    as_records = compute_board(inp, RUBRIC, CLOSES)
+    as_series = compute_board(replace(inp, series=SnapshotSeries.of(rows[::-1])), RUBRIC, CLOSES)
+    assert as_series.to_dict(committee=True) == as_records.to_dict(committee=True)
+    flagged = {f.signal for r in as_records.rows for f in r.flags}
+    assert {"view_increment", "views_decreased"} <= flagged
+    assert as_series.inputs_sha256 == as_records.inputs_sha256
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (SnapshotInput(7, 99, at(10), 5), "series snapshot 7: unknown entry 99"),
+        (SnapshotInput(7, 1, CLOSES + timedelta(days=2), 5), "series snapshot 7: collected at"),
+        (SnapshotInput(7, 1, at(10), -5), r"series snapshot 7: negative views \(-5\)"),
+        (SnapshotInput(7, 1, at(25), 5), "snapshot 7 of entry 1: collected at .* cutoff"),
+    ],
+)
+def test_a_snapshot_series_is_refused_as_its_records_are(bad: SnapshotInput, message: str) -> None:
+    fine = [SnapshotInput(k, 1, at(6 + k), 10 * k) for k in range(1, 4)]
+    base = BoardInputs("u", OPENS, CLOSES, (e(1, at(5)),))
+    for series in ((*fine, bad), SnapshotSeries.of([*fine, bad])):
+        with pytest.raises(InputError, match=message):
+            compute_board(replace(base, series=series), RUBRIC, CLOSES + timedelta(days=1))
+
+
+def test_snapshot_series_are_the_sequence_of_their_records() -> None:
+    rows = [
+        SnapshotInput(3, 1, datetime(2026, 3, 1, 4, 5, 6, 7, tzinfo=UTC), 10, source="manual"),
+        SnapshotInput(4, 2, datetime(2026, 3, 2, tzinfo=UTC), None),
+    ]
+    series = SnapshotSeries.of(rows)
+    assert list(series) == rows and series == rows and series[1] == rows[1]
+    assert series[::-1] == tuple(rows[::-1]) and len(series) == 2
+    assert hash(series) == hash(tuple(rows)) and series != rows[:1]
+    assert series.take(np.array([False, True])) == rows[1:]
+    assert SnapshotSeries.of([]) == ()
+    with pytest.raises(InputError, match="different lengths: 1, 1, 1, 1, 2"):
+        SnapshotSeries([1], [1], [0], [5], ["api", "api"])
+    with pytest.raises(InputError, match="views: not whole numbers"):
+        SnapshotSeries([1], [1], [0], [5.5], ["api"])  # type: ignore[list-item]

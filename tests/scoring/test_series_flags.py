@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring import DEFAULT_RUBRIC_TOML, SnapshotInput, load_rubric
+from scoring import DEFAULT_RUBRIC_TOML, SnapshotInput, SnapshotSeries, load_rubric
 from scoring.integrity import _series_flags_arrays, _series_flags_each, series_flags
 
 RULES = load_rubric(DEFAULT_RUBRIC_TOML).integrity
@@ -64,6 +64,9 @@ def test_the_array_path_equals_the_definition(
     assert fast is not None
     assert fast == _series_flags_each(rows, rules)
     assert list(fast) == sorted(fast)
+    held = SnapshotSeries.of(rows)  # as the store gives them: arrays, times in UTC
+    assert series_flags(held, rules) == fast
+    assert list(held) == [r._replace(collected_at=r.collected_at.astimezone(UTC)) for r in rows]
 
 
 def test_the_paths_flag_a_burst_and_a_drop() -> None:
