@@ -12,10 +12,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from typing import Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy is loaded only when a series is made: the collector uses this module
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "BoardInputs",
@@ -110,6 +111,8 @@ class SnapshotSeries(Sequence[SnapshotInput]):
                 "snapshot series columns of different lengths: "
                 f"{n}, {len(entry_ids)}, {len(collected_us)}, {len(views)}, {len(sources)}"
             )
+        import numpy as np
+
         self.snapshot_ids = _int64(snapshot_ids, "snapshot ids")
         self.entry_ids = _int64(entry_ids, "entry ids")
         self.collected_us = _int64(collected_us, "collection times")
@@ -197,6 +200,8 @@ class SnapshotSeries(Sequence[SnapshotInput]):
 
 
 def _int64(values: Sequence[int] | npt.NDArray[np.int64], what: str) -> npt.NDArray[np.int64]:
+    import numpy as np
+
     column = np.asarray(values)
     if column.size == 0:
         return np.zeros(0, dtype=np.int64)
