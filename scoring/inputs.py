@@ -116,9 +116,13 @@ class SnapshotSeries(Sequence[SnapshotInput]):
         self.snapshot_ids = _int64(snapshot_ids, "snapshot ids")
         self.entry_ids = _int64(entry_ids, "entry ids")
         self.collected_us = _int64(collected_us, "collection times")
-        known = [v is not None for v in views]
-        self.views_known: npt.NDArray[np.bool_] = np.array(known, dtype=bool).reshape(n)
-        self.views = _int64([0 if v is None else v for v in views], "views")
+        if None in views:  # hidden counts are rare: the common case is checked at C speed
+            known = [v is not None for v in views]
+            self.views_known: npt.NDArray[np.bool_] = np.array(known, dtype=bool).reshape(n)
+            self.views = _int64([0 if v is None else v for v in views], "views")
+        else:
+            self.views_known = np.ones(n, dtype=bool)
+            self.views = _int64(views, "views")  # type: ignore[arg-type]
         self.sources = tuple(sources)
 
     @classmethod
