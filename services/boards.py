@@ -144,12 +144,16 @@ def _load_inputs(
         lambda r: tuple(map(IndicatorInput._make, q.effective_indicators(r, cid, as_of))),
     ]
     if integrity:
-        jobs.append(
+        # The series is the longest read by far: first, so the others run beside it.
+        jobs.insert(
+            0,
             lambda r: SnapshotSeries(
                 *q.snapshot_series_columns(r, cid, window, closes, as_of, series_days)
-            )
+            ),
         )
-    judged, chosen, (entries, timezones), followers, indicators, *series = q.read_all(session, jobs)
+    results = q.read_all(session, jobs)
+    series = results.pop(0) if integrity else ()
+    judged, chosen, (entries, timezones), followers, indicators = results
     scores, conflicts = judged
     inputs = BoardInputs(
         challenge=challenge.slug,
@@ -161,7 +165,7 @@ def _load_inputs(
         judge_scores=scores,
         conflicts=conflicts,
         indicators=indicators,
-        series=series[0] if series else (),
+        series=series,
     )
     return version, rubric, inputs, timezones
 
