@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
@@ -168,3 +168,20 @@ def test_snapshot_series_columns_are_the_series_rows(app: App) -> None:
             s, contest.challenge_id, 14, CLOSES, CLOSES - timedelta(days=90)
         )
         assert before == ([], [], [], [], [])
+
+
+def test_the_pg_reader_sets_its_settings_for_the_read_and_restores_them(app: App) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("session settings of the PostgreSQL reader")
+
+    def settings(s: Session) -> tuple[Any, ...]:
+        names = ("work_mem", "TimeZone", "jit")
+        return tuple(s.execute(select(*(func.current_setting(n) for n in names))).one())
+
+    with app.transaction() as s:
+        s.execute(text("SET LOCAL work_mem = '4MB'; SET LOCAL TimeZone = 'Asia/Makassar'"))
+        s.execute(text("SET LOCAL jit = on"))
+        before = settings(s)
+        with q.session_reader(s):
+            assert settings(s) == (q.BOARD_WORK_MEM, "UTC", "off")
+        assert settings(s) == before == ("4MB", "Asia/Makassar", "on")
