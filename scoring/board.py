@@ -773,45 +773,23 @@ def _compute_board(
     here = [p is not None and ranks_arr[p] > 0 for p in positions]
     nones: list[Any] = [None] * n_all
     eff_cache: dict[tuple[int, int], float] = {}
-    # Each placed entry's weight denominator, for every listed entry (1 where not placed).
-    den_all = np.array(
-        [
-            int(den_arr[p]) if placed_here and p is not None else 1
-            for p, placed_here in zip(positions, here, strict=True)
-        ],
-        dtype=object,
-    )
-    here_mask = np.array(here, dtype=bool)
-    small = bool(n_all == 0 or max(den_all.max(), max(placed.iw.values(), default=0)) < 2**53)
-    den_float = den_all.astype(np.float64) if small else None
     per_criterion: list[list[CriterionResult]] = []
     for c in rubric.criteria:
         col = columns.get(c.key, none_column)
         sc_list = [None if p is None else col[p] for p in positions]
         positive = c.weight > 0
         iw = placed.iw[c.key]
-        effs: list[float]
-        if not positive:
-            effs = [0.0] * n_all
-        elif den_float is not None:
-            # iw / den as floats: both exact, so the quotient is the correctly rounded one,
-            # the same as float(Fraction(iw, den)).
-            scored = here_mask & np.fromiter(
-                (sc is not None for sc in sc_list), dtype=bool, count=n_all
-            )
-            effs = np.where(scored, iw / den_float, 0.0).tolist()
-        else:
-            effs = []
-            for p, placed_here, sc in zip(positions, here, sc_list, strict=True):
-                eff = 0.0
-                if placed_here and sc is not None:
-                    assert p is not None
-                    pair = (iw, int(den_arr[p]))
-                    got = eff_cache.get(pair)
-                    if got is None:
-                        got = eff_cache[pair] = float(Fraction(*pair))
-                    eff = got
-                effs.append(eff)
+        effs: list[float] = []
+        for p, placed_here, sc in zip(positions, here, sc_list, strict=True):
+            eff = 0.0
+            if placed_here and sc is not None and positive:
+                assert p is not None
+                pair = (iw, int(den_arr[p]))
+                got = eff_cache.get(pair)
+                if got is None:
+                    got = eff_cache[pair] = float(Fraction(*pair))
+                eff = got
+            effs.append(eff)
         missing = list(nones)
         for eid, entry_reasons in reasons.items():
             missing[index_of[eid]] = entry_reasons.get(c.key)
