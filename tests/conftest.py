@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, the app, the CLI.
 
-PostgreSQL: one database per test run (``reelboard_test_<run>``), one schema per test inside it,
-so parallel runs and tests never see each other's rows. Set ``REELBOARD_TEST_PG`` to point at
+PostgreSQL: one database per test process (``reelboard_test_<run>``; each pytest-xdist worker is
+a process of its own), one schema per test inside it, so parallel runs, workers and tests never
+see each other's rows. Set ``REELBOARD_TEST_PG`` to point at
 another server (default: the local one with trust auth).
 """
 
@@ -41,7 +42,7 @@ def _pg_conninfo(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    """A PostgreSQL database for this test run, dropped at the end."""
+    """A PostgreSQL database for this test process, dropped at the end."""
     name = f"reelboard_test_{RUN_ID}"
     try:
         admin = psycopg.connect(_pg_conninfo(PG_SERVER), autocommit=True, connect_timeout=5)
@@ -110,6 +111,12 @@ class Cli:
 def cli(app: App) -> Cli:
     """Runs `reelboard ...` in-process against the test's database."""
     return Cli(CliRunner())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first (otherwise in their usual order): under pytest-xdist a
+    long test that starts late would run on alone after everything else has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

@@ -88,6 +88,7 @@ def _worker(app: App, fake_server, kill_at: int | None, offset: float) -> int:
     return proc.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_killed_workers_resume_and_publish_each_post_exactly_once(
     app: App,
