@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -19,6 +23,9 @@ from store.models import Library, SocialAccount
 OPERATOR = Actor.operator("test-operator")
 
 
+_made: dict[tuple[Any, ...], Path] = {}
+
+
 def make_video(
     path: Path,
     *,
@@ -30,7 +37,46 @@ def make_video(
     audio: bool = True,
     faststart: bool = True,
 ) -> Path:
-    """A real, tiny video file (H.264/AAC MP4 by default) written with PyAV."""
+    """A real, tiny video file (H.264/AAC MP4 by default) written with PyAV.
+
+    Encoding takes most of a second of CPU, so each kind of video is encoded once per test
+    process and copied to ``path`` (the frames are the same every time anyway)."""
+    key = (path.suffix, width, height, seconds, fps, codec, audio, faststart)
+    made = _made.get(key)
+    if made is None:
+        made = _encode_video(
+            _video_dir() / f"v{len(_made)}{path.suffix}",
+            width=width,
+            height=height,
+            seconds=seconds,
+            fps=fps,
+            codec=codec,
+            audio=audio,
+            faststart=faststart,
+        )
+        _made[key] = made
+    shutil.copyfile(made, path)
+    return path
+
+
+@functools.cache
+def _video_dir() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="reelboard-videos-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _encode_video(
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    seconds: float,
+    fps: int,
+    codec: str,
+    audio: bool,
+    faststart: bool,
+) -> Path:
     options = {"movflags": "faststart"} if faststart and path.suffix != ".webm" else {}
     with av.open(str(path), "w", options=options) as out:
         video: Any = out.add_stream(codec, rate=fps)
