@@ -45,7 +45,7 @@ from store import collection as q
 from store.enums import AccountStatus, EntryStatus, Platform
 from store.migrate import upgrade
 from store.models import AccountSnapshot, CollectionEvent, Entry, MetricSnapshot, SocialAccount
-from tests.collector.collector_helpers import FAST
+from tests.collector.collector_helpers import FAST, TIMEOUT_DELAY
 
 
 @dataclass
@@ -344,7 +344,7 @@ def test_random_failures_leave_every_entry_accounted_for(env: Env) -> None:
     posts = [w.add_post(a) for a in accounts for _ in range(30)]
     cid = env.seed(posts)
     w.faults.failure_rate = 0.2
-    w.faults.timeout_delay = 1.0
+    w.faults.timeout_delay = TIMEOUT_DELAY
     w.faults.reseed(5)
     summary = run_round(env.ctx, [cid])
     t = summary.total()
