@@ -9,6 +9,8 @@ another server (default: the local one with trust auth).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from reelboard.cli.common import set_app
 from reelboard.settings import Settings, reset_settings
 from services.app import App
 from store.migrate import upgrade
+from tests.pubkit import VIDEO_CACHE_VARIABLE
 
 PG_SERVER = os.environ.get("REELBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:10]
@@ -111,6 +114,15 @@ class Cli:
 def cli(app: App) -> Cli:
     """Runs `reelboard ...` in-process against the test's database."""
     return Cli(CliRunner())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's controlling process makes the folder the test videos are shared in (pytest-xdist
+    starts its worker processes afterwards, with this environment)."""
+    if not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="reelboard-videos-")
+        os.environ[VIDEO_CACHE_VARIABLE] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from store.models import Library, SocialAccount
 OPERATOR = Actor.operator("test-operator")
 
 
-_made: dict[tuple[Any, ...], Path] = {}
+# Set by tests/conftest.py for the whole test run: a folder that every pytest-xdist process sees.
+VIDEO_CACHE_VARIABLE = "RBTEST_VIDEO_CACHE"
 
 
 def make_video(
@@ -39,13 +42,17 @@ def make_video(
 ) -> Path:
     """A real, tiny video file (H.264/AAC MP4 by default) written with PyAV.
 
-    Encoding takes most of a second of CPU, so each kind of video is encoded once per test
-    process and copied to ``path`` (the frames are the same every time anyway)."""
+    Encoding takes most of a second of CPU, so each kind of video is encoded once per test run
+    (by whichever process needs it first) and copied to ``path``."""
     key = (path.suffix, width, height, seconds, fps, codec, audio, faststart)
-    made = _made.get(key)
-    if made is None:
-        made = _encode_video(
-            _video_dir() / f"v{len(_made)}{path.suffix}",
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:16] + path.suffix
+    made = _video_dir() / name
+    if not made.exists():
+        # Written under a name of this process, then renamed: another process never sees a
+        # half-written file (two may encode the same video at once; either copy will do).
+        partial = made.with_name(f"{os.getpid()}-{name}")
+        _encode_video(
+            partial,
             width=width,
             height=height,
             seconds=seconds,
@@ -54,13 +61,16 @@ def make_video(
             audio=audio,
             faststart=faststart,
         )
-        _made[key] = made
+        os.replace(partial, made)
     shutil.copyfile(made, path)
     return path
 
 
 @functools.cache
 def _video_dir() -> Path:
+    shared = os.environ.get(VIDEO_CACHE_VARIABLE)
+    if shared:
+        return Path(shared)
     folder = Path(tempfile.mkdtemp(prefix="reelboard-videos-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
