@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import hashlib
 import os
@@ -48,20 +49,22 @@ def make_video(
     name = hashlib.sha256(repr(key).encode()).hexdigest()[:16] + path.suffix
     made = _video_dir() / name
     if not made.exists():
-        # Written under a name of this process, then renamed: another process never sees a
-        # half-written file (two may encode the same video at once; either copy will do).
-        partial = made.with_name(f"{os.getpid()}-{name}")
-        _encode_video(
-            partial,
-            width=width,
-            height=height,
-            seconds=seconds,
-            fps=fps,
-            codec=codec,
-            audio=audio,
-            faststart=faststart,
-        )
-        os.replace(partial, made)
+        # One process encodes while the others that need the same video wait for it.
+        with (made.parent / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not made.exists():
+                partial = made.with_name(f"{os.getpid()}-{name}")
+                _encode_video(
+                    partial,
+                    width=width,
+                    height=height,
+                    seconds=seconds,
+                    fps=fps,
+                    codec=codec,
+                    audio=audio,
+                    faststart=faststart,
+                )
+                os.replace(partial, made)
     shutil.copyfile(made, path)
     return path
 
