@@ -8,6 +8,8 @@ another server (default: the local one with trust auth).
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -91,10 +93,30 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@functools.cache
+def _migrated_sqlite_file() -> Path:
+    """An SQLite database at the head revision, made once per test process."""
+    folder = Path(tempfile.mkdtemp(prefix="reelboard-migrated-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "reelboard.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def migrate(url: str) -> None:
+    """Bring a test's new, empty database to the head revision. A new SQLite file is a copy of
+    one migrated once per process (the same file, without running the migrations each time)."""
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not Path(database).exists():
+        shutil.copyfile(_migrated_sqlite_file(), database)
+    else:
+        upgrade(url)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[App]:
     """The application on a migrated, empty database; the CLI commands use it too."""
-    upgrade(settings.database_url)
+    migrate(settings.database_url)
     application = App(settings)
     set_app(application)
     yield application

@@ -43,9 +43,9 @@ from services.fakeworld import challenge_from_world
 from services.registry import UrlResolver
 from store import collection as q
 from store.enums import AccountStatus, EntryStatus, Platform
-from store.migrate import upgrade
 from store.models import AccountSnapshot, CollectionEvent, Entry, MetricSnapshot, SocialAccount
 from tests.collector.collector_helpers import FAST, TIMEOUT_DELAY
+from tests.conftest import migrate
 
 
 @dataclass
@@ -97,7 +97,7 @@ def env(settings: Settings, world: World, server: ServerHandle) -> Iterator[Env]
             "instagram_access_token": SecretStr(str(world.committee.token)),
         }
     )
-    upgrade(s.database_url)
+    migrate(s.database_url)
     app = App(s)
     # Everything runs on the world's clock: rounds, retry times and the rate gate.
     ctx, adapters = round_context(app, http=FAST, now=world.clock.now)
