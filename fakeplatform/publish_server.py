@@ -128,7 +128,13 @@ def start(
     server = make_server(
         host, port, PublishApp(world), server_class=_Server, handler_class=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, name="fake-publish", daemon=True)
+    # A short poll interval: stop() (shutdown) waits for the loop's next poll.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="fake-publish",
+        daemon=True,
+    )
     thread.start()
     return RunningPublishServer(f"http://{host}:{server.server_port}", world, server, thread)
 

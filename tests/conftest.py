@@ -1,13 +1,18 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, the app, the CLI.
 
-PostgreSQL: one database per test run (``reelboard_test_<run>``), one schema per test inside it,
-so parallel runs and tests never see each other's rows. Set ``REELBOARD_TEST_PG`` to point at
+PostgreSQL: one database per test process (``reelboard_test_<run>``; each pytest-xdist worker is
+a process of its own), one schema per test inside it, so parallel runs, workers and tests never
+see each other's rows. Set ``REELBOARD_TEST_PG`` to point at
 another server (default: the local one with trust auth).
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from reelboard.cli.common import set_app
 from reelboard.settings import Settings, reset_settings
 from services.app import App
 from store.migrate import upgrade
+from tests.pubkit import VIDEO_CACHE_VARIABLE
 
 PG_SERVER = os.environ.get("REELBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:10]
@@ -41,7 +47,7 @@ def _pg_conninfo(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    """A PostgreSQL database for this test run, dropped at the end."""
+    """A PostgreSQL database for this test process, dropped at the end."""
     name = f"reelboard_test_{RUN_ID}"
     try:
         admin = psycopg.connect(_pg_conninfo(PG_SERVER), autocommit=True, connect_timeout=5)
@@ -87,10 +93,30 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@functools.cache
+def _migrated_sqlite_file() -> Path:
+    """An SQLite database at the head revision, made once per test process."""
+    folder = Path(tempfile.mkdtemp(prefix="reelboard-migrated-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "reelboard.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def migrate(url: str) -> None:
+    """Bring a test's new, empty database to the head revision. A new SQLite file is a copy of
+    one migrated once per process (the same file, without running the migrations each time)."""
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not Path(database).exists():
+        shutil.copyfile(_migrated_sqlite_file(), database)
+    else:
+        upgrade(url)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[App]:
     """The application on a migrated, empty database; the CLI commands use it too."""
-    upgrade(settings.database_url)
+    migrate(settings.database_url)
     application = App(settings)
     set_app(application)
     yield application
@@ -110,6 +136,21 @@ class Cli:
 def cli(app: App) -> Cli:
     """Runs `reelboard ...` in-process against the test's database."""
     return Cli(CliRunner())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's controlling process makes the folder the test videos are shared in (pytest-xdist
+    starts its worker processes afterwards, with this environment)."""
+    if not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="reelboard-videos-")
+        os.environ[VIDEO_CACHE_VARIABLE] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first (otherwise in their usual order): under pytest-xdist a
+    long test that starts late would run on alone after everything else has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

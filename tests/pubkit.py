@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import fcntl
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -19,6 +26,10 @@ from store.models import Library, SocialAccount
 OPERATOR = Actor.operator("test-operator")
 
 
+# Set by tests/conftest.py for the whole test run: a folder that every pytest-xdist process sees.
+VIDEO_CACHE_VARIABLE = "RBTEST_VIDEO_CACHE"
+
+
 def make_video(
     path: Path,
     *,
@@ -30,7 +41,55 @@ def make_video(
     audio: bool = True,
     faststart: bool = True,
 ) -> Path:
-    """A real, tiny video file (H.264/AAC MP4 by default) written with PyAV."""
+    """A real, tiny video file (H.264/AAC MP4 by default) written with PyAV.
+
+    Encoding takes most of a second of CPU, so each kind of video is encoded once per test run
+    (by whichever process needs it first) and copied to ``path``."""
+    key = (path.suffix, width, height, seconds, fps, codec, audio, faststart)
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:16] + path.suffix
+    made = _video_dir() / name
+    if not made.exists():
+        # One process encodes while the others that need the same video wait for it.
+        with (made.parent / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not made.exists():
+                partial = made.with_name(f"{os.getpid()}-{name}")
+                _encode_video(
+                    partial,
+                    width=width,
+                    height=height,
+                    seconds=seconds,
+                    fps=fps,
+                    codec=codec,
+                    audio=audio,
+                    faststart=faststart,
+                )
+                os.replace(partial, made)
+    shutil.copyfile(made, path)
+    return path
+
+
+@functools.cache
+def _video_dir() -> Path:
+    shared = os.environ.get(VIDEO_CACHE_VARIABLE)
+    if shared:
+        return Path(shared)
+    folder = Path(tempfile.mkdtemp(prefix="reelboard-videos-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _encode_video(
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    seconds: float,
+    fps: int,
+    codec: str,
+    audio: bool,
+    faststart: bool,
+) -> Path:
     options = {"movflags": "faststart"} if faststart and path.suffix != ".webm" else {}
     with av.open(str(path), "w", options=options) as out:
         video: Any = out.add_stream(codec, rate=fps)

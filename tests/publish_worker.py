@@ -2,6 +2,12 @@
 
 Usage: python -m tests.publish_worker CONFIG_JSON. Kill point 2k means "just before the
 (k+1)-th API call", 2k+1 "just after it returned" (before its result is committed).
+
+``python -m tests.publish_worker --serve`` imports once and then forks one worker process per
+config line read from stdin (the imports take most of a worker's CPU time); for each it answers
+with a line ``{"returncode": N}`` (negative: killed by that signal), as subprocess.run would.
+A forked worker is a process of its own, opens its own database connections and dies by
+SIGKILL just as a started one does.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +53,35 @@ class KillingSession(requests.Session):
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        run(json.loads(sys.argv[1]))
+
+
+def serve() -> None:
+    """Fork a worker for each config line on stdin; answer its exit status on stdout."""
+    answers = sys.stdout
+    sys.stdout = sys.stderr  # the workers' own output must not mix with the answers
+    for line in sys.stdin:
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                run(json.loads(line))
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        answers.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}) + "\n")
+        answers.flush()
+
+
+def run(cfg: dict[str, Any]) -> None:
     settings = Settings(
         database_url=cfg["db"],
         secret_key=SecretStr(cfg["key"]),

@@ -61,6 +61,7 @@ def test_demo_without_dashboard_prints_users_and_assigns_the_demo_judge(cli: Cli
     assert demo_judge_assignments() == assigned
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_dashboard_command_serves_the_app(app: App, tmp_path: Path) -> None:
     port = free_port()

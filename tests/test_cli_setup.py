@@ -373,6 +373,7 @@ def test_init_creates_a_private_key_file_beside_the_database(
         set_app(None)
 
 
+@pytest.mark.slow
 def test_console_script_exit_codes(tmp_path: Path) -> None:
     """The installed `reelboard` command: 0 on success, 2 on bad input, 1 when not set up."""
     exe = Path(sys.executable).parent / "reelboard"

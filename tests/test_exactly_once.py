@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select as io_select
 import subprocess
 import sys
 import threading
@@ -64,35 +65,66 @@ def _plan_posts(app: App, video: Path, run: int, now: datetime) -> dict[str, int
     return ids
 
 
-def _worker(app: App, fake_server, kill_at: int | None, offset: float) -> int:
-    cfg = {
-        "db": app.settings.database_url,
-        "key": app.secret_key(),
-        "media_dir": str(app.settings.media_dir),
-        "graph": fake_server.graph_base,
-        "tiktok": fake_server.tiktok_base,
-        "youtube": fake_server.youtube_base,
-        "media_base": MEDIA_BASE,
-        "kill_at": kill_at,
-        "clock_offset": offset,
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.publish_worker", json.dumps(cfg)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if proc.returncode not in (0, -9):
-        raise AssertionError(f"worker failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return proc.returncode
+class Workers:
+    """Starts publishing workers: each a process forked by ``tests.publish_worker --serve`` (one
+    Python start-up and import for all of them), SIGKILLed or run to the end."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.publish_worker", "--serve"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log.open("wb"),
+            text=True,
+        )
+
+    def run(self, app: App, fake_server, kill_at: int | None, offset: float) -> int:
+        """One worker's pass to its end or its kill; its exit code (-9: SIGKILLed)."""
+        cfg = {
+            "db": app.settings.database_url,
+            "key": app.secret_key(),
+            "media_dir": str(app.settings.media_dir),
+            "graph": fake_server.graph_base,
+            "tiktok": fake_server.tiktok_base,
+            "youtube": fake_server.youtube_base,
+            "media_base": MEDIA_BASE,
+            "kill_at": kill_at,
+            "clock_offset": offset,
+        }
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(cfg) + "\n")
+        self.proc.stdin.flush()
+        ready, _, _ = io_select.select([self.proc.stdout], [], [], 120)
+        answer = self.proc.stdout.readline() if ready else ""
+        if not answer:
+            raise AssertionError(f"no answer from the worker: {self.tail()}")
+        returncode = int(json.loads(answer)["returncode"])
+        if returncode not in (0, -9):
+            raise AssertionError(f"worker failed ({returncode}): {self.tail()}")
+        return returncode
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_killed_workers_resume_and_publish_each_post_exactly_once(
     app: App,
     fake: RunningPublishServer,  # noqa: F811
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     setup_calendar(app, with_users=False)
     video = make_video(tmp_path / "reel.mp4")
@@ -100,6 +132,8 @@ def test_killed_workers_resume_and_publish_each_post_exactly_once(
     kills = 0
     expected: dict[str, int] = {}
     offset = 0.0
+    workers = Workers(tmp_path / "workers.log")
+    request.addfinalizer(workers.close)
     for run in range(RUNS):
         now = datetime.now(UTC) + timedelta(seconds=offset)
         expected.update(_plan_posts(app, video, run, now))
@@ -114,7 +148,7 @@ def test_killed_workers_resume_and_publish_each_post_exactly_once(
             if not open_posts:
                 break
             kill_at = rng.randrange(0, 24) if rng.random() < 0.85 else None
-            if _worker(app, fake, kill_at, offset) == -9:
+            if workers.run(app, fake, kill_at, offset) == -9:
                 kills += 1
         else:
             raise AssertionError(f"run {run}: posts still open after 80 workers")

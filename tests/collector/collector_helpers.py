@@ -8,14 +8,19 @@ from collector.http import HttpConfig
 from fakeplatform.world import Account, Post
 
 # Short timeouts and backoffs keep failure tests fast; the behaviour is the production code's.
+# The read timeout leaves room for a busy machine (tests run in parallel on two cores): an answer
+# of the in-process fake server that comes late under load must not count as a timeout.
 FAST = HttpConfig(
     connect_timeout=2.0,
-    read_timeout=0.5,
+    read_timeout=1.5,
     retries=2,
     backoff_factor=0.01,
     backoff_jitter=0.01,
     backoff_max=0.05,
 )
+
+# How long the fake server's injected timeouts wait before answering: well past FAST's read timeout.
+TIMEOUT_DELAY = 3.0
 
 
 def cred(account: Account) -> Credential:

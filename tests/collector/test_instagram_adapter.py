@@ -13,7 +13,7 @@ from collector.errors import Outcome, Reason
 from collector.instagram import InstagramAdapter, refused_metric, shortcode_of
 from fakeplatform import World
 from fakeplatform.world import Post
-from tests.collector.collector_helpers import FAST, cred, post_ref, ref
+from tests.collector.collector_helpers import FAST, TIMEOUT_DELAY, cred, post_ref, ref
 
 
 def _counts(world: World, post: Post) -> dict[str, int]:
@@ -286,7 +286,7 @@ def test_persistent_5xx_and_timeouts_are_deferred(world, server, instagram):
     assert batch.posts[0].reason is Reason.SERVER_ERROR
     assert world.calls.count(endpoint="graph.batch") == FAST.retries + 1
     world.faults.clear()
-    world.faults.add("timeout", endpoint="graph.batch", times=None, delay=2.0)
+    world.faults.add("timeout", endpoint="graph.batch", times=None, delay=TIMEOUT_DELAY)
     batch = instagram.fetch_metrics(cred(acct), [post_ref(post, with_media_id=True)])
     assert batch.posts[0].outcome is Outcome.DEFERRED
     assert batch.posts[0].reason is Reason.TIMEOUT

@@ -43,9 +43,9 @@ from services.fakeworld import challenge_from_world
 from services.registry import UrlResolver
 from store import collection as q
 from store.enums import AccountStatus, EntryStatus, Platform
-from store.migrate import upgrade
 from store.models import AccountSnapshot, CollectionEvent, Entry, MetricSnapshot, SocialAccount
-from tests.collector.collector_helpers import FAST
+from tests.collector.collector_helpers import FAST, TIMEOUT_DELAY
+from tests.conftest import migrate
 
 
 @dataclass
@@ -97,7 +97,7 @@ def env(settings: Settings, world: World, server: ServerHandle) -> Iterator[Env]
             "instagram_access_token": SecretStr(str(world.committee.token)),
         }
     )
-    upgrade(s.database_url)
+    migrate(s.database_url)
     app = App(s)
     # Everything runs on the world's clock: rounds, retry times and the rate gate.
     ctx, adapters = round_context(app, http=FAST, now=world.clock.now)
@@ -344,7 +344,7 @@ def test_random_failures_leave_every_entry_accounted_for(env: Env) -> None:
     posts = [w.add_post(a) for a in accounts for _ in range(30)]
     cid = env.seed(posts)
     w.faults.failure_rate = 0.2
-    w.faults.timeout_delay = 1.0
+    w.faults.timeout_delay = TIMEOUT_DELAY
     w.faults.reseed(5)
     summary = run_round(env.ctx, [cid])
     t = summary.total()

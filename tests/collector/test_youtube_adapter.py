@@ -10,7 +10,7 @@ import pytest
 
 from collector.errors import Outcome, Reason
 from collector.youtube import YouTubeAdapter, next_quota_reset
-from tests.collector.collector_helpers import FAST, post_ref, ref
+from tests.collector.collector_helpers import FAST, TIMEOUT_DELAY, post_ref, ref
 
 
 def test_videos_list_batches_50_ids_and_counts_quota(world, server, youtube):
@@ -183,7 +183,7 @@ def test_list_posts_follows_next_page_tokens(world, server, youtube):
 def test_twenty_percent_random_failures_never_crash(world, server, youtube, seed):
     world.faults.failure_rate = 0.2
     world.faults.reseed(seed)
-    world.faults.timeout_delay = 1.0
+    world.faults.timeout_delay = TIMEOUT_DELAY
     channel = world.add_account("youtube")
     posts = [world.add_post(channel) for _ in range(500)]
     batch = youtube.fetch_metrics(youtube.app_credential(), [post_ref(p) for p in posts])

@@ -43,6 +43,7 @@ ITEMS = {"originality": 8, "storytelling": 9, "craft": 7, "theme_fit": 8}
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run does it)"
     ),

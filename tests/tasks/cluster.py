@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,24 +43,9 @@ from tasks.celery_app import make_celery
 from tests.conftest import _pg_conninfo, _pg_schema_url
 from tests.tasks.conftest import REDIS_URL, delete_prefix
 
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    "/var/lib/redis",
-    "--logfile",
-    "/var/log/redis/ci.log",
-]
+# The options .ci/run starts the shared Redis with; a test's own server differs only in its port,
+# folder and log file.
+REDIS_OPTIONS = ["--bind", "127.0.0.1", "-::1", "--save", "", "--appendonly", "no"]
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 0.2) -> Any:
@@ -78,6 +65,7 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    terminated: bool = False
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -90,9 +78,15 @@ class Proc:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
 
+    def terminate(self) -> None:
+        """Ask for a warm shutdown (SIGTERM to the group), once."""
+        if self.alive() and not self.terminated:
+            self.kill_group(signal.SIGTERM)
+            self.terminated = True
+
     def stop(self, timeout: float = 15) -> None:
         if self.alive():
-            self.kill_group(signal.SIGTERM)
+            self.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout)
         self.kill_group(signal.SIGKILL)
@@ -108,6 +102,8 @@ class Cluster:
     server: ServerHandle
     tmp: Path
     env: dict[str, str]
+    redis_url: str
+    own_redis: RedisServer | None = None
     procs: list[Proc] = field(default_factory=list)
 
     # ---- processes ------------------------------------------------------------------------
@@ -163,6 +159,10 @@ class Cluster:
         return self._spawn(name, ["beat", "--loglevel", "INFO"], extra_env)
 
     def stop_all(self) -> None:
+        """Stop every process: all are asked at once (warm shutdowns overlap), then each is
+        waited for and killed if it has not gone."""
+        for proc in self.procs:
+            proc.terminate()
         for proc in self.procs:
             proc.stop()
 
@@ -192,6 +192,18 @@ class Cluster:
     def reset_calls(self) -> None:
         self.world.calls.reset()
 
+    def redis(self) -> redis.Redis:
+        """A client of the cluster's Redis (the shared server, or the test's own)."""
+        return redis.Redis.from_url(self.redis_url)
+
+    def restart_redis(self, down_for: float = 2.0) -> None:
+        """Stop the cluster's Redis (without saving) and start it again after ``down_for``
+        seconds. Only a test's own server (``@pytest.mark.own_redis``) may be restarted."""
+        assert self.own_redis is not None, "mark the test own_redis to restart its Redis"
+        self.own_redis.stop()
+        time.sleep(down_for)
+        self.own_redis.start()
+
 
 def populate(world: World, per_platform: dict[str, int], posts_each: int = 5) -> list[Post]:
     """Connected accounts with ``posts_each`` young posts each (due hourly under the cadence)."""
@@ -203,30 +215,59 @@ def populate(world: World, per_platform: dict[str, int], posts_each: int = 5) ->
     return posts
 
 
-def restart_redis(down_for: float = 2.0) -> None:
-    """Stop the local Redis (without saving) and start it again, exactly as CI starts it."""
-    client = redis.Redis.from_url(REDIS_URL)
-    with contextlib.suppress(redis.ConnectionError):  # it closes the connection as it stops
-        client.shutdown(nosave=True)
-    wait_for("Redis to stop", lambda: not _redis_up(), 20)
-    time.sleep(down_for)
-    ensure_redis()
+class RedisServer:
+    """A redis-server of the test's own, for the tests that restart Redis: the shared server (and
+    so every other test running in parallel) is never stopped. Started as CI starts the shared
+    one, on a port outside the kernel's ephemeral range (no client socket takes it while the
+    server is down)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = _unused_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize", "yes",
+                "--port", str(self.port),
+                *REDIS_OPTIONS,
+                "--dir", str(self.folder),
+                "--logfile", str(self.folder / "redis.log"),
+                "--pidfile", str(self.folder / "redis.pid"),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        wait_for("Redis to start", self.up, 30, every=0.05)
+
+    def stop(self) -> None:
+        """Shut down without saving (the connection closes as it stops)."""
+        with contextlib.suppress(redis.ConnectionError):
+            redis.Redis.from_url(self.url, socket_connect_timeout=1).shutdown(nosave=True)
+        wait_for("Redis to stop", lambda: not self.up(), 20, every=0.05)
+
+    def up(self) -> bool:
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
 
 
-def ensure_redis() -> None:
-    if _redis_up():
-        return
-    Path("/var/lib/redis").mkdir(parents=True, exist_ok=True)
-    Path("/var/log/redis").mkdir(parents=True, exist_ok=True)
-    subprocess.run(REDIS_START, check=True, capture_output=True)
-    wait_for("Redis to start", _redis_up, 30)
-
-
-def _redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+def _unused_port() -> int:
+    """A free port below the ephemeral range (32768-60999 on Linux), picked at random."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port for a test Redis server")
 
 
 @contextlib.contextmanager
@@ -235,7 +276,8 @@ def make_cluster(
 ) -> Iterator[Cluster]:
     """PostgreSQL schema + Redis prefix + fake server (real-time clock); processes on demand.
 
-    Tests tune the deployment with ``@pytest.mark.cluster_env({...})`` (REELBOARD_* values).
+    Tests tune the deployment with ``@pytest.mark.cluster_env({...})`` (REELBOARD_* values);
+    ``@pytest.mark.own_redis`` gives it a redis-server of its own instead of the shared one.
     """
     base = request.getfixturevalue("pg_database")
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -243,12 +285,16 @@ def make_cluster(
         conn.execute(f'CREATE SCHEMA "{schema}"')
     db_url = _pg_schema_url(base, schema)
     prefix = f"rbtest-{uuid.uuid4().hex[:12]}"
+    own_redis = (
+        RedisServer(tmp_path / "redis") if request.node.get_closest_marker("own_redis") else None
+    )
+    redis_url = own_redis.url if own_redis is not None else REDIS_URL
     world = World(seed=7, clock=FakeClock(datetime.now(UTC), realtime=True))
     server = start(world)
     key = Fernet.generate_key().decode()
     env_values: dict[str, str] = {
         "REELBOARD_DATABASE_URL": db_url,
-        "REELBOARD_REDIS_URL": REDIS_URL,
+        "REELBOARD_REDIS_URL": redis_url,
         "REELBOARD_REDIS_PREFIX": prefix,
         "REELBOARD_SECRET_KEY": key,
         "REELBOARD_TASK_TIME_LIMIT": "30",
@@ -262,7 +308,7 @@ def make_cluster(
         env_values.update(marker.args[0])
     settings = Settings(
         database_url=db_url,
-        redis_url=REDIS_URL,
+        redis_url=redis_url,
         redis_prefix=prefix,
         secret_key=SecretStr(key),
         task_time_limit=int(env_values["REELBOARD_TASK_TIME_LIMIT"]),
@@ -282,14 +328,27 @@ def make_cluster(
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELBOARD_")}
     env.update(env_values)
     env["PYTHONUNBUFFERED"] = "1"
-    c = Cluster(settings=settings, app=app, world=world, server=server, tmp=tmp_path, env=env)
+    c = Cluster(
+        settings=settings,
+        app=app,
+        world=world,
+        server=server,
+        tmp=tmp_path,
+        env=env,
+        redis_url=redis_url,
+        own_redis=own_redis,
+    )
     try:
+        if own_redis is not None:
+            own_redis.start()
         yield c
     finally:
         c.stop_all()
         server.stop()
         app.dispose()
-        ensure_redis()
-        delete_prefix(redis_client, prefix)
+        if own_redis is not None:
+            own_redis.stop()
+        else:
+            delete_prefix(redis_client, prefix)
         with psycopg.connect(_pg_conninfo(base), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

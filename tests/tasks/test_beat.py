@@ -14,7 +14,7 @@ from tasks.coordination import Heartbeat
 from tests.tasks.cluster import Cluster, wait_for
 from tests.tasks.conftest import REDIS_URL
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 SENT = re.compile(r"Sending due task plan-collection")
 

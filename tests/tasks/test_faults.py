@@ -1,5 +1,8 @@
 """Faults the distributed collection survives: Redis restarts, a flaky platform, and shared
-rate limits that hold however many workers run. Real Redis, PostgreSQL and worker processes."""
+rate limits that hold however many workers run. Real Redis, PostgreSQL and worker processes.
+
+The Redis-restart tests restart a redis-server of their own (``own_redis``), never the shared
+one that tests running in parallel use."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import redis
 
 from collector.round import RoundSummary
 from store.enums import Platform
@@ -17,19 +19,17 @@ from store.health import collection_health
 from tasks.coordination import Heartbeat
 from tasks.distributed import collect_on_workers
 from tasks.status import status_report
-from tests.tasks.cluster import Cluster, populate, restart_redis, wait_for
-from tests.tasks.conftest import REDIS_URL
+from tests.tasks.cluster import Cluster, populate, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 
 def _heartbeat(cluster: Cluster) -> Heartbeat | None:
-    raw: Any = redis.Redis.from_url(REDIS_URL).get(
-        f"{cluster.settings.redis_prefix}:beat:heartbeat"
-    )
+    raw: Any = cluster.redis().get(f"{cluster.settings.redis_prefix}:beat:heartbeat")
     return Heartbeat.from_json(raw) if raw is not None else None
 
 
+@pytest.mark.own_redis
 @pytest.mark.cluster_env({"REELBOARD_PLAN_INTERVAL": "2", "REELBOARD_BEAT_LOCK_TIMEOUT": "6"})
 def test_redis_restart_during_a_scheduled_round(cluster: Cluster) -> None:
     posts = populate(cluster.world, {"tiktok": 4, "youtube": 2}, posts_each=5)
@@ -41,7 +41,7 @@ def test_redis_restart_during_a_scheduled_round(cluster: Cluster) -> None:
     wait_for("the round to start", lambda: sum(cluster.snapshot_counts().values()) > 0, 60)
     assert sum(cluster.snapshot_counts().values()) < len(posts)
     restarted_at = datetime.now(UTC)
-    restart_redis(down_for=2)
+    cluster.restart_redis(down_for=2)
     # Workers and beat reconnect on their own; the beat plans what is missing again (its claim
     # vanished with Redis) and the round completes with one snapshot per entry.
     wait_for(
@@ -63,6 +63,7 @@ def _beat_after(cluster: Cluster, when: datetime) -> Heartbeat | None:
     return hb if hb is not None and hb.at > when else None
 
 
+@pytest.mark.own_redis
 def test_redis_restart_while_collect_waits(cluster: Cluster) -> None:
     posts = populate(cluster.world, {"tiktok": 4, "youtube": 2}, posts_each=5)
     challenge = cluster.seed(posts)
@@ -78,7 +79,7 @@ def test_redis_restart_while_collect_waits(cluster: Cluster) -> None:
     waiter = threading.Thread(target=wait)
     waiter.start()
     wait_for("the round to start", lambda: sum(cluster.snapshot_counts().values()) > 0, 60)
-    restart_redis(down_for=2)
+    cluster.restart_redis(down_for=2)
     waiter.join(180)
     assert not waiter.is_alive()
     summary = out["summary"]
@@ -182,9 +183,7 @@ def test_graph_usage_headers_make_every_worker_back_off(cluster: Cluster) -> Non
     assert fb.collected > 0 and fb.deferred > 0 and fb.collected + fb.deferred == len(posts)
     assert summary.reasons["rate_limited"] == fb.deferred
     # The block lives in Redis, so every worker process honoured it without calling.
-    gate: Any = redis.Redis.from_url(REDIS_URL).hgetall(
-        f"{cluster.settings.redis_prefix}:gate:graph:app"
-    )
+    gate: Any = cluster.redis().hgetall(f"{cluster.settings.redis_prefix}:gate:graph:app")
     assert gate and gate[b"reason"].startswith(b"X-App-Usage")
     refused = [r for r in results if r.posts.deferred and r.calls == 0]
     assert refused

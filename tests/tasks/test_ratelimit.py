@@ -44,6 +44,7 @@ def test_gate_block_is_seen_by_every_worker_and_a_later_block_wins(
     assert redis_client.exists(f"{redis_prefix}:gate:tiktok:lib-1") == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["redis", "memory"])
 def test_pacer_never_lets_more_calls_than_the_limit_into_a_window(
     backend: str, redis_prefix: str

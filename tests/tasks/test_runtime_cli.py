@@ -237,6 +237,7 @@ def test_beat_schedule_lists_every_job_with_its_interval(app: App) -> None:
     assert conf["redbeat_key_prefix"].startswith(prefix)
 
 
+@pytest.mark.slow
 def test_run_keeps_going_beats_and_stops_on_sigterm(tmp_path: Path) -> None:
     import os
     import signal

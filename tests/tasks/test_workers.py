@@ -16,7 +16,7 @@ from tasks.planning import plan_and_dispatch
 from tasks.runtime import COLLECT_TASK, CeleryDispatcher, Runtime
 from tests.tasks.cluster import Cluster, populate, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
 
 def test_a_round_on_two_workers_collects_every_entry_once(cluster: Cluster) -> None:
