@@ -108,8 +108,12 @@ class Writer:
 
     def close(self) -> None:
         if self.pg:
-            self.conn.execute("ANALYZE")
+            # VACUUM as well as ANALYZE: a database in use has been vacuumed; a freshly loaded
+            # one has autovacuum start on its million rows while the board is being measured,
+            # and the first read sets every row's hint bits.
             self.conn.commit()
+            self.conn.autocommit = True
+            self.conn.execute("VACUUM ANALYZE")
         else:
             self.conn.execute("ANALYZE")
         self.conn.close()
