@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 if TYPE_CHECKING:  # numpy is loaded only when a series is made: the collector uses this module
     import numpy as np
@@ -80,11 +80,50 @@ class SnapshotInput(NamedTuple):
         return value
 
 
+R = TypeVar("R")
+
+
+class _Columns(Sequence[R]):
+    """Records held as columns: a subclass gives its length, row ``i`` as a record (``_row``)
+    and a fast ``__iter__``; indexing, slicing and comparing are the sequence's of records."""
+
+    __slots__ = ()
+
+    def _row(self, index: int) -> R:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[R, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> R | tuple[R, ...]:
+        if isinstance(index, slice):
+            return tuple(self._row(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} records)"
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-class SnapshotSeries(Sequence[SnapshotInput]):
+class SnapshotSeries(_Columns[SnapshotInput]):
     """View-count snapshots held as arrays, seen as a sequence of :class:`SnapshotInput`.
 
     The integrity check reads every entry's series: close to a million snapshots for a large
@@ -151,15 +190,7 @@ class SnapshotSeries(Sequence[SnapshotInput]):
     def __len__(self) -> int:
         return len(self.snapshot_ids)
 
-    @overload
-    def __getitem__(self, index: int) -> SnapshotInput: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[SnapshotInput, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> SnapshotInput | tuple[SnapshotInput, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
+    def _row(self, index: int) -> SnapshotInput:
         return SnapshotInput(
             int(self.snapshot_ids[index]),
             int(self.entry_ids[index]),
@@ -191,17 +222,6 @@ class SnapshotSeries(Sequence[SnapshotInput]):
             self.sources,
         )
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return f"SnapshotSeries({len(self)} snapshots)"
-
 
 def _int64(values: Sequence[int] | npt.NDArray[np.int64], what: str) -> npt.NDArray[np.int64]:
     import numpy as np
@@ -232,7 +252,7 @@ class JudgeScoreInput(NamedTuple):
     score_id: int | None = None
 
 
-class JudgeScoreColumns(Sequence[JudgeScoreInput]):
+class JudgeScoreColumns(_Columns[JudgeScoreInput]):
     """Judge scores held as five equal columns, seen as a sequence of :class:`JudgeScoreInput`.
 
     A contest of 10,000 entries has over a hundred thousand scores. The store reads them as
@@ -279,32 +299,11 @@ class JudgeScoreColumns(Sequence[JudgeScoreInput]):
     def __len__(self) -> int:
         return len(self.entry_ids)
 
-    @overload
-    def __getitem__(self, index: int) -> JudgeScoreInput: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[JudgeScoreInput, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> JudgeScoreInput | tuple[JudgeScoreInput, ...]:
-        if isinstance(index, slice):
-            return tuple(map(JudgeScoreInput, *(c[index] for c in self.columns())))
+    def _row(self, index: int) -> JudgeScoreInput:
         return JudgeScoreInput(*(c[index] for c in self.columns()))
 
     def __iter__(self) -> Iterator[JudgeScoreInput]:
         return map(JudgeScoreInput, *self.columns())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, JudgeScoreColumns):
-            return self.columns() == other.columns()
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return f"JudgeScoreColumns({len(self)} scores)"
 
 
 class Conflict(NamedTuple):
