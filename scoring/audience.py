@@ -228,20 +228,7 @@ def score_audience(
             )
         )
     fits = _fit_all([c.fit_input for c in prepared])
-    for (
-        platform,
-        cohort,
-        missing,
-        snaps,
-        id_list,
-        ids,
-        view_list,
-        fols,
-        known_f,
-        log_views,
-        fit_n,
-        _fit_input,
-    ), fitted in zip(prepared, fits, strict=True):
+    for c, fitted in zip(prepared, fits, strict=True):
         # --- reach -------------------------------------------------------------------------
         applied = crit.size_adjustment
         slope = intercept = None
@@ -250,22 +237,24 @@ def score_audience(
             fit = fitted
             if fit is None:
                 applied = "none"
-                note = "too_few_entries_to_fit" if fit_n < crit.min_fit_entries else "no_spread"
-                reach_ids, reach_vals = ids, log_views
+                note = "too_few_entries_to_fit" if c.fit_n < crit.min_fit_entries else "no_spread"
+                reach_ids, reach_vals = c.ids, c.log_views
             else:
                 slope, intercept = fit
-                reach_ids = ids[known_f]
-                reach_vals = log_views[known_f] - (intercept + slope * np.log1p(fols[known_f]))
+                reach_ids = c.ids[c.known_f]
+                reach_vals = c.log_views[c.known_f] - (
+                    intercept + slope * np.log1p(c.fols[c.known_f])
+                )
         elif crit.size_adjustment == "per_follower":
-            reach_ids = ids[known_f]
-            reach_vals = log_views[known_f] - np.log1p(fols[known_f])
+            reach_ids = c.ids[c.known_f]
+            reach_vals = c.log_views[c.known_f] - np.log1p(c.fols[c.known_f])
         else:
-            reach_ids, reach_vals = ids, log_views
+            reach_ids, reach_vals = c.ids, c.log_views
         reach: dict[int, float] = dict(zip(reach_ids.tolist(), reach_vals.tolist(), strict=True))
 
         # --- resonance ---------------------------------------------------------------------
         counts = {
-            t: list(map(attrgetter(t), snaps)) for t in weights
+            t: list(map(attrgetter(t), c.snaps)) for t in weights
         }  # None where the platform hides the type
         types: tuple[str, ...] = tuple(weights)
         left_out: list[tuple[str, int]] = []
@@ -280,23 +269,24 @@ def score_audience(
             types = tuple(kept)
         interactions: dict[int, tuple[float, tuple[str, ...]]] = {}
         if crit.null_interactions == "common_types":
-            if types and snaps:
-                total = np.zeros(len(snaps), dtype=np.float64)
+            if types and c.snaps:
+                total = np.zeros(len(c.snaps), dtype=np.float64)
                 for t in types:
                     total += weights[t] * np.array(counts[t], dtype=np.float64)
                 interactions = {
-                    eid: (value, types) for eid, value in zip(id_list, total.tolist(), strict=True)
+                    eid: (value, types)
+                    for eid, value in zip(c.id_list, total.tolist(), strict=True)
                 }
         else:
             total_w = exact(sum(weights.values()))
-            for n, eid in enumerate(id_list):
+            for n, eid in enumerate(c.id_list):
                 have = tuple(t for t in types if counts[t][n] is not None)
                 if not have:
                     continue
                 value = sum(weights[t] * float(counts[t][n] or 0) for t in have)
                 value = float(exact(value) * total_w / exact(sum(weights[t] for t in have)))
                 interactions[eid] = (value, have)
-        views_of = dict(zip(id_list, view_list, strict=True))
+        views_of = dict(zip(c.id_list, c.view_list, strict=True))
         raw_rates = {
             eid: v / views_of[eid] for eid, (v, _) in interactions.items() if views_of[eid] > 0
         }
@@ -331,7 +321,7 @@ def score_audience(
         use_reach, use_res = w_reach > 0, w_res > 0  # compared once, not per entry
         scored = 0
         no_types: tuple[str, ...] = ()
-        for e in cohort:
+        for e in c.cohort:
             eid = e.entry_id
             snap = chosen.get(eid)
             fc = followers.get(eid)
@@ -346,7 +336,7 @@ def score_audience(
             pr_used = pr if use_reach else None
             ps_used = ps if use_res else None
             score: Fraction | None = None
-            reason = missing.get(eid)
+            reason = c.missing.get(eid)
             if reason is None:
                 if pr_used is not None and ps_used is not None:
                     # (wr pr + ws ps) / (wr + ws) in integers: one fraction, not five.
@@ -364,7 +354,7 @@ def score_audience(
             inter = interactions.get(eid)
             results[eid] = AudienceResult(
                 eid,
-                platform,
+                c.platform,
                 cutoffs.get(eid),
                 snap,
                 fc.followers if fc is not None else None,
@@ -382,10 +372,10 @@ def score_audience(
             )
         models.append(
             PlatformModel(
-                platform=platform,
+                platform=c.platform,
                 entries=scored,
                 size_adjustment=applied,
-                fit_entries=fit_n,
+                fit_entries=c.fit_n,
                 slope=slope,
                 intercept=intercept,
                 interaction_types=types,

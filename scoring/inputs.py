@@ -8,7 +8,7 @@ instants). Ids are the database's ids; the scoring package never looks anything 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -89,6 +89,14 @@ class _Columns(Sequence[R]):
 
     __slots__ = ()
 
+    @staticmethod
+    def _check_lengths(what: str, *columns: Sized) -> None:
+        """Refuse columns of different lengths, naming ``what`` they hold and every length."""
+        lengths = [len(c) for c in columns]
+        if len(set(lengths)) > 1:
+            listed = ", ".join(map(str, lengths))
+            raise InputError(f"{what} columns of different lengths: {listed}")
+
     def _row(self, index: int) -> R:
         raise NotImplementedError
 
@@ -144,12 +152,10 @@ class SnapshotSeries(_Columns[SnapshotInput]):
         views: Sequence[int | None],
         sources: Sequence[str],
     ) -> None:
+        self._check_lengths(
+            "snapshot series", snapshot_ids, entry_ids, collected_us, views, sources
+        )
         n = len(snapshot_ids)
-        if not len(entry_ids) == len(collected_us) == len(views) == len(sources) == n:
-            raise InputError(
-                "snapshot series columns of different lengths: "
-                f"{n}, {len(entry_ids)}, {len(collected_us)}, {len(views)}, {len(sources)}"
-            )
         import numpy as np
 
         self.snapshot_ids = _int64(snapshot_ids, "snapshot ids")
@@ -271,12 +277,7 @@ class JudgeScoreColumns(_Columns[JudgeScoreInput]):
         scores: Sequence[float],
         score_ids: Sequence[int | None],
     ) -> None:
-        n = len(entry_ids)
-        if not len(judge_ids) == len(items) == len(scores) == len(score_ids) == n:
-            raise InputError(
-                "judge score columns of different lengths: "
-                f"{n}, {len(judge_ids)}, {len(items)}, {len(scores)}, {len(score_ids)}"
-            )
+        self._check_lengths("judge score", entry_ids, judge_ids, items, scores, score_ids)
         self.entry_ids = tuple(entry_ids)
         self.judge_ids = tuple(judge_ids)
         self.items = tuple(items)

@@ -574,16 +574,68 @@ def snapshot_series(
     closes_at: datetime,
     as_of: datetime,
     days: int | None = None,
-    *,
-    columns: bool = False,
 ) -> Sequence[tuple[Any, ...]]:
     """Each posted entry's view counts at or before its cutoff (only the last ``days`` days of
     them when given), for the view-increment integrity check.
 
-    Rows: (id, entry_id, collected_at, views, source), source as plain str; with ``columns``,
-    one row of the five columns (see :func:`snapshot_series_columns`).
+    Rows: (id, entry_id, collected_at, views, source), source as plain str.
     """
     reader = _as_reader(db)
+    rows = reader.rows(_series_statement(reader, challenge_id, window_days, closes_at, as_of, days))
+    return rows if reader.postgresql else [(*r[:4], str(r[4])) for r in rows]
+
+
+def snapshot_series_columns(
+    db: Session | Reader,
+    challenge_id: int,
+    window_days: int | None,
+    closes_at: datetime,
+    as_of: datetime,
+    days: int | None = None,
+) -> tuple[list[int], list[int], list[int], list[int | None], list[str]]:
+    """The rows of :func:`snapshot_series` as five aligned columns, in no particular order:
+    (id, entry_id, collected_at as microseconds since 1970-01-01 UTC, views, source)."""
+    reader = _as_reader(db)
+    stmt = _series_statement(reader, challenge_id, window_days, closes_at, as_of, days)
+    if reader.postgresql:
+        # One row of five arrays: no Python tuple or datetime per snapshot. One aggregate step
+        # feeds every row to all five aggregates, so the arrays stay aligned. Times as
+        # microseconds since 1970 UTC, exact (extract gives a numeric; a float8 date_part would
+        # be cheaper but, times 1e6, is exact only up to 2041).
+        got = stmt.subquery("series_rows")
+        micros = cast(func.extract("epoch", got.c.collected_at) * 1_000_000, BigInteger)
+        (row,) = reader.rows(
+            select(
+                func.array_agg(got.c.id),
+                func.array_agg(got.c.entry_id),
+                func.array_agg(micros),
+                func.array_agg(got.c.views),
+                func.array_agg(got.c.source),
+            )
+        )
+        if row[0] is None:  # no rows: array_agg gives NULL
+            return [], [], [], [], []
+        ids, entries, times, views, sources = row
+        return ids, entries, times, views, sources
+    found = reader.rows(stmt)
+    return (
+        [r[0] for r in found],
+        [r[1] for r in found],
+        [(r[2] - _EPOCH) // _MICROSECOND for r in found],
+        [r[3] for r in found],
+        [str(r[4]) for r in found],
+    )
+
+
+def _series_statement(
+    reader: Reader,
+    challenge_id: int,
+    window_days: int | None,
+    closes_at: datetime,
+    as_of: datetime,
+    days: int | None,
+) -> Select[*tuple[Any, ...]]:
+    """The statement of :func:`snapshot_series` (source not yet a plain str on SQLite)."""
     entry_filter = (
         Entry.challenge_id == challenge_id,
         Entry.posted_at.is_not(None),
@@ -606,59 +658,13 @@ def snapshot_series(
             .offset(0)  # keeps the planner from flattening it into a join over the table
             .lateral("series")
         )
-        stmt = select(rows).select_from(Entry).join(rows, true()).where(*entry_filter)
-        if not columns:
-            return reader.rows(stmt)
-        # One row of five arrays: no Python tuple or datetime per snapshot. One aggregate step
-        # feeds every row to all five aggregates, so the arrays stay aligned. Times as
-        # microseconds since 1970 UTC, exact (extract gives a numeric; a float8 date_part would
-        # be cheaper but, times 1e6, is exact only up to 2041).
-        got = stmt.subquery("series_rows")
-        micros = cast(func.extract("epoch", got.c.collected_at) * 1_000_000, BigInteger)
-        (row,) = reader.rows(
-            select(
-                func.array_agg(got.c.id),
-                func.array_agg(got.c.entry_id),
-                func.array_agg(micros),
-                func.array_agg(got.c.views),
-                func.array_agg(got.c.source),
-            )
-        )
-        return [tuple(row)] if row[0] is not None else [([], [], [], [], [])]
+        return select(rows).select_from(Entry).join(rows, true()).where(*entry_filter)
     cuts = select(Entry.id.label("entry_id"), cut.label("t")).where(*entry_filter).subquery()
     join_on = [MetricSnapshot.entry_id == cuts.c.entry_id, MetricSnapshot.collected_at <= cuts.c.t]
     if days is not None:
         start = plus_days(cuts.c.t, bindparam("minus_days", -days, type_=Integer()))
         join_on.append(MetricSnapshot.collected_at > start)
-    stmt = select(*SERIES_COLUMNS).join(cuts, and_(*join_on))
-    found = [(*r[:4], str(r[4])) for r in reader.rows(stmt)]
-    if not columns:
-        return found
-    return [
-        (
-            [r[0] for r in found],
-            [r[1] for r in found],
-            [(r[2] - _EPOCH) // _MICROSECOND for r in found],
-            [r[3] for r in found],
-            [r[4] for r in found],
-        )
-    ]
-
-
-def snapshot_series_columns(
-    db: Session | Reader,
-    challenge_id: int,
-    window_days: int | None,
-    closes_at: datetime,
-    as_of: datetime,
-    days: int | None = None,
-) -> tuple[list[int], list[int], list[int], list[int | None], list[str]]:
-    """The rows of :func:`snapshot_series` as five aligned columns, in no particular order:
-    (id, entry_id, collected_at as microseconds since 1970-01-01 UTC, views, source)."""
-    ((ids, entries, micros, views, sources),) = snapshot_series(
-        db, challenge_id, window_days, closes_at, as_of, days, columns=True
-    )
-    return ids, entries, micros, views, sources
+    return select(*SERIES_COLUMNS).join(cuts, and_(*join_on))
 
 
 def followers_at_posting(
